@@ -1,0 +1,40 @@
+"""Persistence: Tortoise models and repositories, reached from trio through one bridge module."""
+
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from storage.clients import ClientRepository
+from storage.database import open_database, run_migrations, tortoise_config
+from storage.errors import ConflictError, NotFoundError, StorageError
+from storage.keys import LeaseRepository, SigningKeyRepository
+from storage.sealing import MasterKeyError, Sealer, generate_master_key, load_master_key
+from storage.services import AccessTokenRepository, OwnerRepository, ServiceRepository
+
+__all__ = [
+    "ConflictError", "MasterKeyError", "NotFoundError", "Sealer", "Storage", "StorageError",
+    "generate_master_key", "load_master_key", "open_storage", "run_migrations", "tortoise_config",
+]
+
+
+@dataclass(frozen=True)
+class Storage:
+    owners: OwnerRepository
+    services: ServiceRepository
+    clients: ClientRepository
+    access_tokens: AccessTokenRepository
+    signing_keys: SigningKeyRepository
+    leases: LeaseRepository
+
+
+@asynccontextmanager
+async def open_storage(config: dict, sealer: Sealer, *, migrate_first: bool):
+    """Open the database described by a `tortoise_config()` dict and yield the repositories."""
+    async with open_database(config, migrate_first=migrate_first):
+        yield Storage(
+            owners=OwnerRepository(sealer),
+            services=ServiceRepository(sealer),
+            clients=ClientRepository(sealer),
+            access_tokens=AccessTokenRepository(),
+            signing_keys=SigningKeyRepository(sealer),
+            leases=LeaseRepository(),
+        )
