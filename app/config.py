@@ -1,8 +1,9 @@
 """Deployment settings: `config.toml` plus environment overrides, validated once at start-up.
 
-Every key has a typed default in the dataclasses below; `config.toml` at the repository root documents
-each one. An environment variable `TESSERA__<SECTION>__<KEY>` (upper case, `__` between path segments,
-e.g. `TESSERA__DATABASE__URL`, `TESSERA__RATE_LIMIT__AUTH__RATE`) overrides the file. An unknown key, a
+Every key has a typed default in the dataclasses below; `config.toml` at the repository root
+documents each one. An environment variable `TESSERA__<SECTION>__<KEY>` (upper case, `__`
+between path segments, e.g. `TESSERA__DATABASE__URL`, `TESSERA__RATE_LIMIT__AUTH__RATE`)
+overrides the file. An unknown key, a
 value of the wrong type or an unreadable file raises `ConfigError` with one line naming the key.
 """
 
@@ -110,7 +111,8 @@ _CHOICES = {
 _SUPPORTED_KEY_ALGS = ("RS256", "PS256", "ES256", "EdDSA")
 
 
-def load_settings(path: str | Path | None, environ: typing.Mapping[str, str] = os.environ) -> Settings:
+def load_settings(path: str | Path | None,
+                  environ: typing.Mapping[str, str] = os.environ) -> Settings:
     """Read `path` (None: defaults only), apply environment overrides, validate."""
     raw = _read_file(Path(path)) if path is not None else {}
     _apply_environment(raw, environ)
@@ -215,6 +217,9 @@ def _check_semantics(settings: Settings) -> None:
         if alg not in _SUPPORTED_KEY_ALGS:
             raise ConfigError(f"'keys.algorithms' contains unsupported algorithm '{alg}'")
     _check_positive(settings)
+    if settings.server.workers != 1:
+        raise ConfigError("'server.workers' must be 1 in this release; run several nodes on one "
+                          "database to scale out")
     if ":" not in settings.server.bind:
         raise ConfigError(f"'server.bind' must be host:port, got '{settings.server.bind}'")
     if not settings.database.url.startswith(("sqlite://", "postgres://", "postgresql://")):
@@ -244,7 +249,7 @@ def redacted(settings: Settings) -> dict:
     """The settings as a dict for logging, with credentials masked."""
     flat = dataclasses.asdict(settings)
     if flat["owner"]["api_secret"]:
-        flat["owner"]["api_secret"] = "***"
+        flat["owner"]["api_secret"] = "***"  # noqa: S105 - a mask, not a password
     flat["database"]["url"] = _mask_password(flat["database"]["url"])
     return flat
 

@@ -2,31 +2,32 @@
 
 Written against Hypercorn 0.18.0 (trio worker) and Quart-Trio 0.12.0.
 
-The defect: when the app sends the last body message, Hypercorn finishes the response
-*inside that ``send()`` call*: it hands ``http.disconnect`` to the app's receive channel and
-then re-arms the keep-alive idle timer (``TrioSingleTask.restart``). Quart-Trio reacts to the
-disconnect by cancelling its per-request nursery, which contains the task doing that very
-``send()``. The next checkpoint in ``restart()`` (the ``trio.Lock`` acquire, or the
-``nursery.start`` of the idle task, which still runs under the cancelled scope) raises
-``Cancelled``, so the idle timer is never started and an idle keep-alive connection stays
-open forever.
+The defect: when the app sends its last body message, Hypercorn finishes the response *inside
+that send()*: it hands ``http.disconnect`` to the app's receive channel, then either re-arms
+the keep-alive idle timer (``TrioSingleTask.restart``) or closes the connection (client sent
+``Connection: close``, or shutdown is under way). Quart-Trio reacts to the disconnect by
+cancelling its per-request nursery, which contains the task doing that very send(). The next
+checkpoint (the ``trio.Lock`` in ``restart()``, the ``nursery.start`` of the idle task, or
+``send_eof``) raises ``Cancelled``: no idle timer, no close, the connection stays open forever.
 
-The fix (no Hypercorn internals are patched): ``ShieldedSendApp`` wraps the app and runs every
-HTTP ``send()`` in a shielded cancel scope, so Hypercorn's per-response bookkeeping always runs
-to completion. Nothing is lost by the shield: Hypercorn already shields the socket write
-itself, so ``send()`` could not be interrupted at its only long wait anyway.
+The fix (no Hypercorn internals are patched): ``ShieldedSendApp`` runs every HTTP send() of
+the app in a shielded cancel scope, so that bookkeeping always completes. The shield adds no
+new unbounded wait: Hypercorn already shields the socket write, and the only other wait
+(queueing ``http.disconnect``) is drained by Quart-Trio's receive loop.
 
-Which timeout closes which slow client (Hypercorn 0.18 behaviour, verified by tests):
+Which timeout bounds which slow client (measured on Hypercorn 0.18, see tests):
 
-* connects and sends nothing: the idle timer armed at accept (``keep_alive_timeout``), and
-  ``read_timeout`` on each socket read;
-* sends part of the request line/headers and stalls (or trickles them): the idle timer, which
-  partial data does not reset; ``read_timeout`` if it goes fully silent;
-* idle after a response: the idle timer, re-armed thanks to the fix;
-* stalls mid-body: the idle timer is stopped once the headers are complete, so only
-  ``read_timeout`` applies. Hypercorn applies ``read_timeout`` to every read, even while a
-  handler is still working, so it must exceed the slowest handler. A body trickled faster than
-  ``read_timeout`` is bounded by the app (Quart's ``BODY_TIMEOUT``), not by Hypercorn.
+* connects and sends nothing, or sends part of the request head and stalls or trickles it,
+  or goes idle after a response: the idle timer (``keep_alive_timeout``). Partial data does
+  not reset it. ``read_timeout`` alone does not close these: the reader stops, but the
+  connection is only torn down when the idle timer ends.
+* stalls mid-body: the idle timer is stopped once the head is complete, so ``read_timeout``
+  closes it. Hypercorn applies ``read_timeout`` to every read, also while a handler works on a
+  complete request, so it must exceed the slowest handler or that response is lost.
+  A body trickled faster than ``read_timeout`` is bounded by the app (Quart's BODY_TIMEOUT).
+* never reads a response larger than the socket buffers: NOT bounded. Hypercorn shields the
+  socket write, so the connection is held and even graceful shutdown waits for it. Not fixed
+  here (it needs a patched TCPServer); small JSON responses never reach that state.
 """
 
 from __future__ import annotations

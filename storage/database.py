@@ -16,7 +16,9 @@ APP_LABEL = "tessera"
 def tortoise_config(url: str, *, sqlite_synchronous: str = "FULL",
                     sqlite_busy_timeout_ms: int = 5000) -> dict:
     return {
-        "connections": {"default": _connection_url(url, sqlite_synchronous, sqlite_busy_timeout_ms)},
+        "connections": {
+            "default": _connection_url(url, sqlite_synchronous, sqlite_busy_timeout_ms),
+        },
         "apps": {
             APP_LABEL: {
                 "models": ["storage.models"],

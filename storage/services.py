@@ -19,7 +19,7 @@ class OwnerRepository:
         self._sealer = sealer
 
     async def ensure(self, api_key: str, api_secret: str, now: int) -> OwnerRecord:
-        """The owner with `api_key`, created with `api_secret` if absent; a new secret replaces it."""
+        """The owner with `api_key`, created if absent; a different `api_secret` replaces it."""
         return await bridge.call(self._ensure, api_key, api_secret, now)
 
     async def first(self) -> OwnerRecord | None:
@@ -32,7 +32,8 @@ class OwnerRepository:
         row = await ServiceOwner.get_or_none(api_key=api_key)
         sealed = self._sealer.seal(api_secret, f"owner:{api_key}")
         if row is None:
-            row = await ServiceOwner.create(api_key=api_key, api_secret_sealed=sealed, created_at=now)
+            row = await ServiceOwner.create(api_key=api_key, api_secret_sealed=sealed,
+                                            created_at=now)
         elif self._open(row) != api_secret:
             row.api_secret_sealed = sealed
             await row.save(update_fields=["api_secret_sealed"])

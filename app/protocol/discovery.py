@@ -75,7 +75,7 @@ DELIVERY_MODES = {  # CIBA Core §5
     "PUSH": "push",
 }
 
-PROMPTS = {  # OIDC Core §3.1.2.1 "prompt", Initiating User Registration via OpenID Connect §4
+PROMPTS = {  # OIDC Core §3.1.2.1 "prompt"; Initiating User Registration via OIDC §4.1 "create"
     "NONE": "none",
     "LOGIN": "login",
     "CONSENT": "consent",
@@ -150,8 +150,8 @@ def _supports(service: Mapping[str, Any], key: str, name: str) -> bool:
 
 
 def _asymmetric(algorithms: Iterable[str]) -> list[str]:
-    # RFC 9449 §5 (DPoP), CIBA Core §7.1.1 and RFC 7523 §3 exclude "none" and shared-key MACs
-    # where the verifier must not be able to forge the signature.
+    # DPoP (RFC 9449 §5.1) and signed CIBA requests (CIBA Core §7.1.1) exclude "none" and
+    # shared-key MACs: the proof must come from a key the verifier does not hold.
     return [alg for alg in algorithms if alg != "none" and not alg.startswith("HS")]
 
 
@@ -203,7 +203,7 @@ def _backchannel(service: Mapping[str, Any], algorithms: list[str]) -> dict:
 
 
 def _other_endpoints(service: Mapping[str, Any], algorithms: list[str]) -> dict:
-    # RFC 8628 §4; FAPI Grant Management §7.
+    # RFC 8628 §4; FAPI Grant Management for OAuth 2.0 (grant_management_endpoint).
     return {
         "device_authorization_endpoint": service.get("deviceAuthorizationEndpoint"),
         "grant_management_endpoint": service.get("grantManagementEndpoint"),
@@ -215,9 +215,7 @@ def _scopes_and_flows(service: Mapping[str, Any], algorithms: list[str]) -> dict
     jwt_modes = JWT_RESPONSE_MODES if algorithms else ()
     return {
         "scopes_supported": _scope_names(service),
-        "response_types_supported": _wire_values(
-            service, "supportedResponseTypes", RESPONSE_TYPES
-        ),
+        "response_types_supported": _wire_values(service, "supportedResponseTypes", RESPONSE_TYPES),
         "response_modes_supported": [*PLAIN_RESPONSE_MODES, *jwt_modes],
         "grant_types_supported": _wire_values(service, "supportedGrantTypes", GRANT_TYPES),
         "acr_values_supported": _strings(service, "supportedAcrs"),
@@ -233,9 +231,9 @@ def _scope_names(service: Mapping[str, Any]) -> list[str]:
 def _signing(service: Mapping[str, Any], algorithms: list[str]) -> dict:
     # Discovery §3: algorithms the OP signs with, and accepts on request objects (OIDC Core §6.1).
     return {
-        "id_token_signing_alg_values_supported": algorithms,
-        "userinfo_signing_alg_values_supported": algorithms,
-        "request_object_signing_alg_values_supported": algorithms,
+        "id_token_signing_alg_values_supported": list(algorithms),
+        "userinfo_signing_alg_values_supported": list(algorithms),
+        "request_object_signing_alg_values_supported": list(algorithms),
     }
 
 
@@ -261,7 +259,8 @@ def _client_authentication(service: Mapping[str, Any], algorithms: list[str]) ->
 def _token_auth_algorithms(service: Mapping[str, Any], algorithms: list[str]) -> list[str]:
     # RFC 8414 §2: "none" MUST NOT be listed. HMAC algorithms only make sense for
     # client_secret_jwt, whose key is the client secret rather than one of the server's keys.
-    hmac = HMAC_ALGORITHMS if _supports(service, "supportedTokenAuthMethods", "CLIENT_SECRET_JWT") else ()
+    secret_jwt = _supports(service, "supportedTokenAuthMethods", "CLIENT_SECRET_JWT")
+    hmac = HMAC_ALGORITHMS if secret_jwt else ()
     listed = [alg for alg in algorithms if alg != "none"]
     return list(dict.fromkeys([*listed, *hmac]))
 
@@ -321,18 +320,18 @@ def _endpoint_aliases(service: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _signed_responses(service: Mapping[str, Any], algorithms: list[str]) -> dict:
-    # RFC 9207 §3 iss parameter; RFC 9449 §5.1 DPoP (asymmetric only); JARM §4;
-    # RFC 9701 §7 JWT introspection responses.
+    # RFC 9207 §3 iss parameter; RFC 9449 §5.1 DPoP (asymmetric only); JARM's
+    # authorization_signing_alg_values_supported; RFC 9701 §7 JWT introspection responses.
     return {
         "authorization_response_iss_parameter_supported": not service.get("issSuppressed"),
         "dpop_signing_alg_values_supported": _asymmetric(algorithms),
-        "authorization_signing_alg_values_supported": algorithms,
-        "introspection_signing_alg_values_supported": algorithms,
+        "authorization_signing_alg_values_supported": list(algorithms),
+        "introspection_signing_alg_values_supported": list(algorithms),
     }
 
 
 def _extensions(service: Mapping[str, Any], algorithms: list[str]) -> dict:
-    # Initiating User Registration via OpenID Connect §5; RFC 9396 §10.
+    # Initiating User Registration via OIDC §4.2; RFC 9396 §10 (authorization details).
     return {
         "prompt_values_supported": _wire_values(service, "supportedPromptValues", PROMPTS),
         "authorization_details_types_supported": _strings(

@@ -9,7 +9,6 @@ Operations are numbered from 0, like the elements of the patch array, in error m
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from collections.abc import Callable
@@ -38,7 +37,7 @@ _END_OF_ARRAY = "-"
 def apply_patch(document: dict, patch: list | str) -> dict:
     """Return a new document: `document` with every operation of `patch` applied in order."""
     operations = _parse_patch(patch)
-    result: Any = copy.deepcopy(document)
+    result: Any = _fresh_copy(document)
     for index, operation in enumerate(operations):
         result = _apply_operation(result, index, operation)
     if not isinstance(result, dict):
@@ -100,7 +99,7 @@ def _value_member(operation: dict) -> Any:
     # RFC 6902 §4.1/§4.3/§4.6: "value" is required; null is a legitimate value.
     if "value" not in operation:
         raise _OperationFailure("missing 'value' member")
-    return copy.deepcopy(operation["value"])
+    return _fresh_copy(operation["value"])
 
 
 # --- JSON Pointer (RFC 6901) ------------------------------------------------------------------
@@ -267,7 +266,7 @@ def _copy(document: Any, operation: dict) -> Any:
     # RFC 6902 §4.5: "from" MUST exist; its value is added at "path".
     source = _pointer_member(operation, "from")
     target = _pointer_member(operation, "path")
-    value = copy.deepcopy(_resolve(document, source))
+    value = _fresh_copy(_resolve(document, source))
     return _add_value(document, target, value)
 
 
@@ -288,6 +287,16 @@ _OPERATIONS: dict[str, Callable[[Any, dict], Any]] = {
     "copy": _copy,
     "test": _test,
 }
+
+
+def _fresh_copy(value: Any) -> Any:
+    # Unlike copy.deepcopy, shares nothing: a list referenced twice in the input becomes two
+    # lists, so patching one location can never change another.
+    if isinstance(value, dict):
+        return {name: _fresh_copy(member) for name, member in value.items()}
+    if isinstance(value, list):
+        return [_fresh_copy(element) for element in value]
+    return value
 
 
 # --- JSON equality (RFC 6902 §4.6) ------------------------------------------------------------

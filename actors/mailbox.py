@@ -1,0 +1,71 @@
+"""The actor pattern: a task that owns its state and is reached only through a bounded inbox.
+
+`tell` delivers a message without waiting for an answer; `ask` sends the message with a one-shot
+reply channel and waits, bounded by a deadline, for the actor's answer. An actor's `run` receives
+from the inbox; because the inbox belongs to the Mailbox, not to one run, messages survive a restart
+by the supervisor.
+"""
+
+import contextlib
+from dataclasses import dataclass
+from typing import Any
+
+import trio
+
+
+class ActorUnavailable(Exception):
+    """The actor did not answer in time, or its inbox is closed."""
+
+
+@dataclass
+class Envelope:
+    message: Any
+    reply: trio.MemorySendChannel | None
+
+
+class Mailbox:
+    def __init__(self, name: str, capacity: int = 256) -> None:
+        self.name = name
+        self._send, self.receive = trio.open_memory_channel[Envelope](capacity)
+
+    async def tell(self, message: Any) -> None:
+        await self._send.send(Envelope(message, None))
+
+    def tell_nowait(self, message: Any) -> bool:
+        """Deliver without blocking; False when the inbox is full (the message is dropped)."""
+        try:
+            self._send.send_nowait(Envelope(message, None))
+        except trio.WouldBlock:
+            return False
+        return True
+
+    async def ask(self, message: Any, timeout: float = 5.0) -> Any:
+        reply_send, reply_receive = trio.open_memory_channel[Any](1)
+        try:
+            with trio.fail_after(timeout):
+                await self._send.send(Envelope(message, reply_send))
+                outcome = await reply_receive.receive()
+        except (trio.TooSlowError, trio.ClosedResourceError, trio.EndOfChannel):
+            raise ActorUnavailable(
+                f"actor '{self.name}' did not answer within {timeout}s") from None
+        if isinstance(outcome, _Failure):
+            raise outcome.error
+        return outcome
+
+
+@dataclass
+class _Failure:
+    error: BaseException
+
+
+async def answer(envelope: Envelope, value: Any) -> None:
+    """Reply to an `ask`; a caller that gave up waiting is not an error."""
+    if envelope.reply is None:
+        return
+    with contextlib.suppress(trio.BrokenResourceError, trio.WouldBlock):
+        envelope.reply.send_nowait(value)
+
+
+async def answer_error(envelope: Envelope, error: BaseException) -> None:
+    """Make the pending `ask` raise `error` in the caller."""
+    await answer(envelope, _Failure(error))

@@ -1,0 +1,134 @@
+"""One API node: settings → storage → actors → HTTP, and an orderly shutdown (ARCHITECTURE.md)."""
+
+import gc
+import json
+import os
+import signal
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+import trio
+from actors.key_manager import KeyManager
+
+from actors.rate_limiter import RateLimiter
+from actors.supervisor import Supervisor
+from app import bootstrap
+from app.config import Settings
+from app.http.app import create_app
+from app.http.context import NodeContext
+from app.protocol.ports import SystemClock
+from app.serving import serve
+from storage import Sealer, load_master_key, open_storage, tortoise_config
+
+_log = structlog.get_logger("tessera.node")
+
+
+@dataclass(frozen=True)
+class NodeStarted:
+    addresses: list[str]
+    owner_api_key: str
+    owner_api_secret: str
+    demo: bootstrap.DemoCredentials | None
+
+
+def storage_config(settings: Settings) -> dict:
+    database = settings.database
+    return tortoise_config(database.url, sqlite_synchronous=database.sqlite_synchronous,
+                           sqlite_busy_timeout_ms=database.sqlite_busy_timeout_ms)
+
+
+def make_sealer(settings: Settings) -> Sealer:
+    security = settings.security
+    _prepare_sqlite_directory(settings.database.url)
+    return Sealer(load_master_key(security.master_key_env, security.dev_key_file,
+                                  security.allow_dev_key))
+
+
+def _prepare_sqlite_directory(url: str) -> None:
+    if url.startswith("sqlite://") and url != "sqlite://:memory:":
+        Path(url[len("sqlite://"):].split("?")[0]).parent.mkdir(parents=True, exist_ok=True)
+
+
+async def run_node(settings: Settings, *, shutdown: trio.Event | None = None,
+                   task_status=trio.TASK_STATUS_IGNORED) -> None:
+    """Run until `shutdown` is set (or SIGTERM/SIGINT arrives), then stop gracefully."""
+    shutdown = shutdown or trio.Event()
+    sealer = make_sealer(settings)
+    async with open_storage(storage_config(settings), sealer,
+                            migrate_first=settings.database.migrate_on_start) as storage, \
+            trio.open_nursery() as nursery:
+        context = await _start_actors(settings, storage, Supervisor(nursery))
+        started = await _bootstrap(settings, storage, context)
+        addresses = await nursery.start(_serve, create_app(context), settings, shutdown,
+                                        nursery.cancel_scope)
+        nursery.start_soon(_watch_signals, shutdown)
+        context.ready = True
+        _tune_gc()
+        _log.info("node.started", addresses=addresses, node=context.node_id)
+        task_status.started(NodeStarted(addresses, started.api_key, started.api_secret,
+                                        context.extras.get("demo")))
+    _log.info("node.stopped")
+
+
+async def _start_actors(settings: Settings, storage, supervisor: Supervisor) -> NodeContext:
+    clock = SystemClock()
+    node_id = f"{socket.gethostname()}:{os.getpid()}"
+    key_manager = KeyManager(storage, settings.keys, clock, node_id)
+    await supervisor.start("key_manager", key_manager.run)
+    rate_limiter = RateLimiter(settings.rate_limit)
+    await supervisor.start("rate_limiter", rate_limiter.run)
+    return NodeContext(settings=settings, storage=storage, key_manager=key_manager,
+                       rate_limiter=rate_limiter, clock=clock, node_id=node_id,
+                       started_at_ms=clock.now_ms())
+
+
+async def _bootstrap(settings: Settings, storage, context: NodeContext):
+    now = context.clock.now_ms()
+    owner = await bootstrap.ensure_owner(storage, settings, now)
+    if settings.demo.enabled:
+        context.extras["demo"] = await bootstrap.ensure_demo(
+            storage, context.key_manager, owner, Path(settings.demo.credentials_file), now)
+    return owner
+
+
+async def _serve(app, settings: Settings, shutdown: trio.Event, cancel_scope,
+                 task_status=trio.TASK_STATUS_IGNORED) -> None:
+    server = settings.server
+    await serve(app, bind=[server.bind], keep_alive_timeout=server.keep_alive_timeout,
+                read_timeout=server.read_timeout, graceful_timeout=server.grace_period,
+                shutdown_trigger=shutdown.wait, task_status=task_status)
+    # In-flight requests are done: stop the actors and close storage.
+    cancel_scope.cancel()
+
+
+async def _watch_signals(shutdown: trio.Event) -> None:
+    try:
+        with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+            async for signum in signals:
+                _log.info("node.stopping", signal=signal.Signals(signum).name)
+                shutdown.set()
+                return
+    except ValueError:
+        return  # not the main thread (tests run nodes in-process): no signal handling
+
+
+def _tune_gc() -> None:
+    # Start-up objects never die: freezing them keeps every collection shorter
+    # (performance-notes.md: p99 halves).
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
+def start_banner(started: NodeStarted) -> str:
+    base = f"http://{started.addresses[0]}" if started.addresses else "(not bound)"
+    lines = [f"Tessera API: {base}/api",
+             f"  service owner  api_key={started.owner_api_key} "
+             f"api_secret={started.owner_api_secret}"]
+    if started.demo is not None:
+        lines.append("  demo credentials: " + json.dumps(started.demo.as_dict()))
+    return "\n".join(lines)
+
+
