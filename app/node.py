@@ -5,13 +5,13 @@ import json
 import os
 import signal
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import structlog
 import trio
-from actors.key_manager import KeyManager
 
+from actors.key_manager import KeyManager
 from actors.rate_limiter import RateLimiter
 from actors.supervisor import Supervisor
 from app import bootstrap
@@ -31,6 +31,7 @@ class NodeStarted:
     owner_api_key: str
     owner_api_secret: str
     demo: bootstrap.DemoCredentials | None
+    context: NodeContext = field(repr=False)
 
 
 def storage_config(settings: Settings) -> dict:
@@ -54,7 +55,7 @@ def _prepare_sqlite_directory(url: str) -> None:
 async def run_node(settings: Settings, *, shutdown: trio.Event | None = None,
                    task_status=trio.TASK_STATUS_IGNORED) -> None:
     """Run until `shutdown` is set (or SIGTERM/SIGINT arrives), then stop gracefully."""
-    shutdown = shutdown or trio.Event()
+    shutdown = trio.Event() if shutdown is None else shutdown
     sealer = make_sealer(settings)
     async with open_storage(storage_config(settings), sealer,
                             migrate_first=settings.database.migrate_on_start) as storage, \
@@ -68,7 +69,7 @@ async def run_node(settings: Settings, *, shutdown: trio.Event | None = None,
         _tune_gc()
         _log.info("node.started", addresses=addresses, node=context.node_id)
         task_status.started(NodeStarted(addresses, started.api_key, started.api_secret,
-                                        context.extras.get("demo")))
+                                        context.extras.get("demo"), context))
     _log.info("node.stopped")
 
 

@@ -29,12 +29,12 @@ class Storage:
 @asynccontextmanager
 async def open_storage(config: dict, sealer: Sealer, *, migrate_first: bool):
     """Open the database described by a `tortoise_config()` dict and yield the repositories."""
-    async with open_database(config, migrate_first=migrate_first):
+    async with open_database(config, migrate_first=migrate_first) as bridge:
         yield Storage(
-            owners=OwnerRepository(sealer),
-            services=ServiceRepository(sealer),
-            clients=ClientRepository(sealer),
-            access_tokens=AccessTokenRepository(),
-            signing_keys=SigningKeyRepository(sealer),
-            leases=LeaseRepository(),
+            owners=OwnerRepository(bridge, sealer),
+            services=ServiceRepository(bridge, sealer),
+            clients=ClientRepository(bridge, sealer),
+            access_tokens=AccessTokenRepository(bridge),
+            signing_keys=SigningKeyRepository(bridge, sealer),
+            leases=LeaseRepository(bridge),
         )

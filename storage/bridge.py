@@ -1,5 +1,10 @@
 """The one place where trio code crosses into asyncio to reach Tortoise ORM.
 
+Tortoise 1.x keeps its connections in a `TortoiseContext` looked up through a contextvar. An ORM
+call made from a trio task runs in a fresh asyncio task that would not see a context set up in
+another task, so the bridge enters this storage's own context on every crossing. That also keeps
+two storages in one process (tests running two nodes) apart.
+
 Each crossing costs 70-110 µs (../shared/reference/performance-notes.md), so repositories make one
 crossing per operation and do all of an operation's queries on the asyncio side. Driver and ORM
 exceptions are translated here; nothing above storage/ sees an asyncpg, sqlite3 or Tortoise error.
@@ -12,11 +17,8 @@ from typing import Any, TypeVar
 import asyncpg
 import structlog
 import trio_asyncio
-from tortoise.exceptions import (
-    BaseORMException,
-    DoesNotExist,
-    IntegrityError,
-)
+from tortoise.context import TortoiseContext, _current_context
+from tortoise.exceptions import BaseORMException, DoesNotExist, IntegrityError
 
 from storage.errors import ConflictError, NotFoundError, StorageError
 
@@ -24,17 +26,31 @@ T = TypeVar("T")
 _log = structlog.get_logger("tessera.storage")
 
 
-async def call(function: Callable[..., Awaitable[T]], *args: Any) -> T:
-    """Run the asyncio coroutine function `function(*args)` from trio, translating failures."""
-    try:
-        return await trio_asyncio.aio_as_trio(function)(*args)
-    except IntegrityError as error:
-        raise ConflictError(_first_line(error)) from None
-    except DoesNotExist as error:
-        raise NotFoundError(_first_line(error)) from None
-    except (BaseORMException, asyncpg.PostgresError, sqlite3.Error, OSError) as error:
-        _log.error("storage.failed", error_type=type(error).__name__, error=_first_line(error))
-        raise StorageError(f"database operation failed: {type(error).__name__}") from None
+class Bridge:
+    def __init__(self, context: TortoiseContext, loop) -> None:
+        self.context = context
+        self._loop = loop  # explicit, so trio tasks outside the loop's scope can cross too
+
+    async def call(self, function: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """Run the asyncio coroutine function `function(*args)` from trio, translating failures."""
+        try:
+            return await trio_asyncio.aio_as_trio(self._in_context, loop=self._loop)(
+                function, *args)
+        except IntegrityError as error:
+            raise ConflictError(_first_line(error)) from None
+        except DoesNotExist as error:
+            raise NotFoundError(_first_line(error)) from None
+        except (BaseORMException, asyncpg.PostgresError, sqlite3.Error, OSError) as error:
+            _log.error("storage.failed", error_type=type(error).__name__,
+                       error=_first_line(error))
+            raise StorageError(f"database operation failed: {type(error).__name__}") from None
+
+    async def _in_context(self, function: Callable[..., Awaitable[T]], *args: Any) -> T:
+        # Each crossing is its own asyncio task with its own copy of the contextvars, so setting
+        # the variable needs no reset. (`with context:` would keep its reset token on the shared
+        # context object, which concurrent crossings overwrite.)
+        _current_context.set(self.context)
+        return await function(*args)
 
 
 def _first_line(error: BaseException) -> str:

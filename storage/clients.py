@@ -1,42 +1,43 @@
 """Clients of a service. Client secrets are sealed; the alias is unique per service."""
 
 from app.protocol.ports import ClientRecord, Page
-from storage import bridge
+from storage.bridge import Bridge
 from storage.models import Client
 from storage.sealing import Sealer
 
 
 class ClientRepository:
-    def __init__(self, sealer: Sealer) -> None:
+    def __init__(self, bridge: Bridge, sealer: Sealer) -> None:
+        self._bridge = bridge
         self._sealer = sealer
 
     async def create(self, record: ClientRecord) -> ClientRecord:
-        return await bridge.call(self._create, record)
+        return await self._bridge.call(self._create, record)
 
     async def get(self, service_api_key: int, client_id: int) -> ClientRecord | None:
-        return await bridge.call(self._get, service_api_key, client_id)
+        return await self._bridge.call(self._get, service_api_key, client_id)
 
     async def by_alias(self, service_api_key: int, alias: str) -> ClientRecord | None:
-        return await bridge.call(self._by_alias, service_api_key, alias)
+        return await self._bridge.call(self._by_alias, service_api_key, alias)
 
     async def page(self, service_api_key: int, developer: str | None, start: int,
                    end: int) -> Page:
-        return await bridge.call(self._page, service_api_key, developer, start, end)
+        return await self._bridge.call(self._page, service_api_key, developer, start, end)
 
     async def update(self, record: ClientRecord) -> ClientRecord | None:
         """Replace every mutable column of the client; None when it no longer exists."""
-        return await bridge.call(self._update, record)
+        return await self._bridge.call(self._update, record)
 
     async def set_locked(self, service_api_key: int, client_id: int, locked: bool,
                          now: int) -> bool:
-        return await bridge.call(self._set_locked, service_api_key, client_id, locked, now)
+        return await self._bridge.call(self._set_locked, service_api_key, client_id, locked, now)
 
     async def set_secret(self, service_api_key: int, client_id: int, secret: str,
                          now: int) -> bool:
-        return await bridge.call(self._set_secret, service_api_key, client_id, secret, now)
+        return await self._bridge.call(self._set_secret, service_api_key, client_id, secret, now)
 
     async def delete(self, service_api_key: int, client_id: int) -> bool:
-        return await bridge.call(self._delete, service_api_key, client_id)
+        return await self._bridge.call(self._delete, service_api_key, client_id)
 
     async def _create(self, record: ClientRecord) -> ClientRecord:
         row = await Client.create(

@@ -3,11 +3,13 @@
 from contextlib import asynccontextmanager
 
 import structlog
+import trio
 import trio_asyncio
-from tortoise import Tortoise
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate
 
-from storage import bridge
+from storage.bridge import Bridge
 
 _log = structlog.get_logger("tessera.storage")
 APP_LABEL = "tessera"
@@ -41,30 +43,33 @@ def _connection_url(url: str, synchronous: str, busy_timeout_ms: int) -> str:
 
 @asynccontextmanager
 async def open_database(config: dict, *, migrate_first: bool):
-    """Open a trio-asyncio loop and Tortoise on it; migrate when asked; close on exit."""
-    async with trio_asyncio.open_loop():
+    """Open a trio-asyncio loop and a Tortoise context on it; migrate when asked; yield the
+    bridge; close the connections on exit, even when the caller is being cancelled."""
+    # Tortoise caches each model's SQL per connection name for the life of the process; a new
+    # database may speak another dialect (SQLite after PostgreSQL in one test run).
+    EXECUTOR_CACHE.clear()
+    async with trio_asyncio.open_loop() as loop:
+        bridge = Bridge(TortoiseContext(), loop)
         if migrate_first:
-            await bridge.call(_migrate, config)
-        await bridge.call(_init, config)
+            await bridge.call(_migrate, bridge.context, config)
+        await bridge.call(bridge.context.init, config)
         try:
-            yield
+            yield bridge
         finally:
-            await bridge.call(Tortoise.close_connections)
+            with trio.move_on_after(5) as cleanup:
+                cleanup.shield = True
+                await bridge.call(bridge.context.close_connections)
 
 
-async def _init(config: dict) -> None:
-    # Connections live in a contextvar; the global fallback makes them visible to every trio task
-    # that crosses the bridge, not only to the asyncio task that opened them.
-    await Tortoise.init(config=config, _enable_global_fallback=True)
-
-
-async def _migrate(config: dict) -> None:
+async def _migrate(context: TortoiseContext, config: dict) -> None:
+    # The migration API initialises Tortoise on the current context; ours is entered by the
+    # bridge, and its connections are closed again before the real initialisation.
     await migrate(config=config)
-    await Tortoise.close_connections()
+    await context.close_connections()
     _log.info("storage.migrated")
 
 
 async def run_migrations(config: dict) -> None:
     """Apply pending migrations (the `migrate` CLI command)."""
-    async with trio_asyncio.open_loop():
-        await bridge.call(_migrate, config)
+    async with open_database(config, migrate_first=True):
+        pass

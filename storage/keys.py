@@ -6,21 +6,22 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from app.protocol.ports import SigningKeyRecord
-from storage import bridge
+from storage.bridge import Bridge
 from storage.errors import ConflictError
 from storage.models import Lease, SigningKey
 from storage.sealing import Sealer
 
 
 class SigningKeyRepository:
-    def __init__(self, sealer: Sealer) -> None:
+    def __init__(self, bridge: Bridge, sealer: Sealer) -> None:
+        self._bridge = bridge
         self._sealer = sealer
 
     async def all(self) -> list[SigningKeyRecord]:
-        return await bridge.call(self._all)
+        return await self._bridge.call(self._all)
 
     async def insert(self, record: SigningKeyRecord) -> None:
-        await bridge.call(self._insert, record)
+        await self._bridge.call(self._insert, record)
 
     async def rotate(self, *, next_kid: str, successor: SigningKeyRecord, now: int,
                      retire_until: int) -> bool:
@@ -29,10 +30,10 @@ class SigningKeyRepository:
         One transaction; False (and nothing written) when `next_kid` is no longer the next key,
         i.e. another node rotated first.
         """
-        return await bridge.call(self._rotate, next_kid, successor, now, retire_until)
+        return await self._bridge.call(self._rotate, next_kid, successor, now, retire_until)
 
     async def delete_expired(self, now: int) -> int:
-        return await bridge.call(self._delete_expired, now)
+        return await self._bridge.call(self._delete_expired, now)
 
     async def _all(self) -> list[SigningKeyRecord]:
         rows = await SigningKey.all().order_by("published_at", "kid")
@@ -78,15 +79,18 @@ class SigningKeyRepository:
 
 
 class LeaseRepository:
+    def __init__(self, bridge: Bridge) -> None:
+        self._bridge = bridge
+
     async def acquire(self, name: str, holder: str, now: int, duration_ms: int) -> bool:
         """Take or renew lease `name` for `holder`; False while another holder's lease is live."""
         try:
-            return await bridge.call(self._acquire, name, holder, now, duration_ms)
+            return await self._bridge.call(self._acquire, name, holder, now, duration_ms)
         except ConflictError:
             return False  # another node inserted the lease row at the same moment
 
     async def release(self, name: str, holder: str) -> None:
-        await bridge.call(self._release, name, holder)
+        await self._bridge.call(self._release, name, holder)
 
     async def _acquire(self, name, holder, now, duration_ms) -> bool:
         # One conditional UPDATE: it succeeds only for the holder or once the lease has lapsed.

@@ -5,7 +5,7 @@ import hashlib
 from tortoise.transactions import in_transaction
 
 from app.protocol.ports import OwnerRecord, Page, ServiceRecord
-from storage import bridge
+from storage.bridge import Bridge
 from storage.models import ApiAccessToken, Service, ServiceOwner
 from storage.sealing import Sealer
 
@@ -15,18 +15,19 @@ def token_digest(token: str) -> str:
 
 
 class OwnerRepository:
-    def __init__(self, sealer: Sealer) -> None:
+    def __init__(self, bridge: Bridge, sealer: Sealer) -> None:
+        self._bridge = bridge
         self._sealer = sealer
 
     async def ensure(self, api_key: str, api_secret: str, now: int) -> OwnerRecord:
         """The owner with `api_key`, created if absent; a different `api_secret` replaces it."""
-        return await bridge.call(self._ensure, api_key, api_secret, now)
+        return await self._bridge.call(self._ensure, api_key, api_secret, now)
 
     async def first(self) -> OwnerRecord | None:
-        return await bridge.call(self._first)
+        return await self._bridge.call(self._first)
 
     async def by_api_key(self, api_key: str) -> OwnerRecord | None:
-        return await bridge.call(self._by_api_key, api_key)
+        return await self._bridge.call(self._by_api_key, api_key)
 
     async def _ensure(self, api_key: str, api_secret: str, now: int) -> OwnerRecord:
         row = await ServiceOwner.get_or_none(api_key=api_key)
@@ -55,27 +56,28 @@ class OwnerRepository:
 
 
 class ServiceRepository:
-    def __init__(self, sealer: Sealer) -> None:
+    def __init__(self, bridge: Bridge, sealer: Sealer) -> None:
+        self._bridge = bridge
         self._sealer = sealer
 
     async def create(self, owner_id: int, api_key: int, api_secret: str, document: dict,
                      now: int) -> ServiceRecord:
-        return await bridge.call(self._create, owner_id, api_key, api_secret, document, now)
+        return await self._bridge.call(self._create, owner_id, api_key, api_secret, document, now)
 
     async def get(self, api_key: int) -> ServiceRecord | None:
-        return await bridge.call(self._get, api_key)
+        return await self._bridge.call(self._get, api_key)
 
     async def page(self, owner_id: int, start: int, end: int) -> Page:
-        return await bridge.call(self._page, owner_id, start, end)
+        return await self._bridge.call(self._page, owner_id, start, end)
 
     async def all_api_keys(self) -> list[int]:
-        return await bridge.call(self._all_api_keys)
+        return await self._bridge.call(self._all_api_keys)
 
     async def update(self, api_key: int, document: dict, now: int) -> ServiceRecord | None:
-        return await bridge.call(self._update, api_key, document, now)
+        return await self._bridge.call(self._update, api_key, document, now)
 
     async def delete(self, api_key: int) -> bool:
-        return await bridge.call(self._delete, api_key)
+        return await self._bridge.call(self._delete, api_key)
 
     async def _create(self, owner_id, api_key, api_secret, document, now) -> ServiceRecord:
         row = await Service.create(
@@ -120,14 +122,18 @@ class ServiceRepository:
 class AccessTokenRepository:
     """v3 bearer credentials, stored only as SHA-256 digests."""
 
+    def __init__(self, bridge: Bridge) -> None:
+        self._bridge = bridge
+
+
     async def create(self, token: str, owner_id: int, service_api_key: int | None,
                      description: str, now: int) -> None:
-        await bridge.call(self._create, token_digest(token), owner_id, service_api_key,
+        await self._bridge.call(self._create, token_digest(token), owner_id, service_api_key,
                           description, now)
 
     async def resolve(self, token: str) -> tuple[int, int | None] | None:
         """(owner id, service api key or None) for a token, or None when unknown."""
-        return await bridge.call(self._resolve, token_digest(token))
+        return await self._bridge.call(self._resolve, token_digest(token))
 
     async def _create(self, digest, owner_id, service_api_key, description, now) -> None:
         await ApiAccessToken.create(digest=digest, owner_id=owner_id, created_at=now,

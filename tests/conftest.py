@@ -8,10 +8,17 @@ one-line reason. With it set but unreachable they fail.
 import asyncio
 import os
 import secrets
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import httpx
 import pytest
+import trio
+
+from app.node import run_node
+from tests.support import node_settings
 
 POSTGRES_URL = os.environ.get("TESSERA_TEST_POSTGRES_URL", "")
 SKIP_REASON = "TESSERA_TEST_POSTGRES_URL not set (PostgreSQL tests need a server)"
@@ -52,3 +59,48 @@ def database_url(request):
     if request.param == "sqlite":
         return request.getfixturevalue("sqlite_url")
     return request.getfixturevalue("postgres_url")
+
+
+@dataclass
+class RunningNode:
+    base_url: str
+    http: httpx.AsyncClient
+    settings: object
+    started: object
+
+    @property
+    def owner_key(self) -> str:
+        return self.started.owner_api_key
+
+
+@pytest.fixture
+async def node(nursery, database_url, tmp_path):
+    """A real node (HTTP on loopback) inside the test's trio run, on SQLite and on PostgreSQL."""
+    async with _running_node(nursery, node_settings(database_url, tmp_path)) as running:
+        yield running
+
+
+@pytest.fixture
+async def sqlite_node(nursery, sqlite_url, tmp_path):
+    """A real node on SQLite only, for tests whose subject is not storage."""
+    async with _running_node(nursery, node_settings(sqlite_url, tmp_path)) as running:
+        yield running
+
+
+@asynccontextmanager
+async def _running_node(nursery, settings):
+    shutdown, stopped = trio.Event(), trio.Event()
+    started = await nursery.start(_node_task, settings, shutdown, stopped)
+    base_url = f"http://{started.addresses[0]}"
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        yield RunningNode(base_url, http, settings, started)
+    shutdown.set()
+    with trio.fail_after(30):
+        await stopped.wait()
+
+
+async def _node_task(settings, shutdown, stopped, task_status=trio.TASK_STATUS_IGNORED):
+    try:
+        await run_node(settings, shutdown=shutdown, task_status=task_status)
+    finally:
+        stopped.set()

@@ -5,7 +5,7 @@ from dataclasses import replace
 from quart import Blueprint, Response, request
 
 from app.http.guard import api
-from app.http.plumbing import context, json_response, page_bounds, read_body
+from app.http.plumbing import context, json_response, no_content, page_bounds, read_body
 from app.http.routes import both_styles
 from app.protocol import management
 from app.protocol import result_codes as rc
@@ -109,7 +109,7 @@ async def delete_client(caller, client_id: str) -> Response:
     client = await resolve_client(caller.service, client_id)
     if not await context().storage.clients.delete(caller.service.api_key, client.client_id):
         raise ApiError(rc.CLIENT_NOT_FOUND, client_id=client_id)
-    return Response(status=204)
+    return no_content()
 
 
 @api(group="management", caller="service")
@@ -166,7 +166,7 @@ async def set_requestable_scopes(caller, client_id: str) -> Response:
 async def delete_requestable_scopes(caller, client_id: str) -> Response:
     client = await resolve_client(caller.service, client_id)
     await _store_document(client, management.with_requestable_scopes(client.document, None))
-    return Response(status=204)
+    return no_content()
 
 
 async def _store_document(client: ClientRecord, document: dict) -> None:

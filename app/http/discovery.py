@@ -5,7 +5,7 @@ import json
 from quart import Blueprint, Response, request
 
 from app.http.guard import api
-from app.http.plumbing import context, query_bool, raw_json_response, read_body
+from app.http.plumbing import context, no_content, query_bool, raw_json_response, read_body
 from app.http.routes import both_styles
 from app.protocol import result_codes as rc
 from app.protocol.discovery import build_configuration, render_configuration
@@ -47,7 +47,7 @@ async def service_jwks(caller) -> Response:
         raise ApiError(rc.PRIVATE_KEYS_NOT_EXPORTED)
     jwks = context().key_manager.jwks(caller.service.api_key)
     if not jwks.get("keys"):
-        return Response(status=204)
+        return no_content()
     pretty = query_bool("pretty", True)
     text = json.dumps(jwks, indent=2) if pretty else json.dumps(jwks, separators=(",", ":"))
     return raw_json_response(text)

@@ -90,3 +90,9 @@ def page_bounds(default_size: int = 100, max_size: int = 1000) -> tuple[int, int
         raise ApiError(rc.QUERY_INVALID, key="end", value=str(end),
                        reason=f"must not be less than 'start' ({start})")
     return start, min(end, start + max_size)
+
+
+def no_content() -> Response:
+    # An explicit empty body: Quart wraps a missing body in an iterable that it drains through
+    # asyncio's executor, which does not exist under trio.
+    return Response(b"", status=204)

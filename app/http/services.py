@@ -3,7 +3,7 @@
 from quart import Blueprint, Response
 
 from app.http.guard import api
-from app.http.plumbing import context, json_response, page_bounds, read_body
+from app.http.plumbing import context, json_response, no_content, page_bounds, read_body
 from app.protocol import management
 from app.protocol import result_codes as rc
 from app.protocol.errors import ApiError
@@ -74,7 +74,7 @@ async def delete_service(caller, api_key: int) -> Response:
     if not await ctx.storage.services.delete(api_key):
         raise ApiError(rc.SERVICE_NOT_FOUND, api_key=api_key)
     await ctx.key_manager.forget_service(api_key)
-    return Response(status=204)
+    return no_content()
 
 
 @api(group="owner", caller="owner")
