@@ -25,7 +25,7 @@ WEB_CLIENT = {"clientName": "Web", "redirectUris": ["https://rp.example.com/cb"]
 
 
 async def test_create_get_update_list_delete_v2(node):
-    service, auth = await new_service(node)
+    _, auth = await new_service(node)
     created = await node.http.post("/api/client/create", json=WEB_CLIENT, headers=auth)
     assert created.status_code == 200, created.text
     client = created.json()
@@ -71,7 +71,8 @@ async def test_v3_token_of_one_service_cannot_reach_another(sqlite_node):
     first, _ = await new_service(sqlite_node)
     second, _ = await new_service(sqlite_node)
     token = await service_token(sqlite_node, first)
-    for path in (f"/api/{second['apiKey']}/client/get/list", f"/api/{second['apiKey']}/service/get"):
+    prefix = f"/api/{second['apiKey']}"
+    for path in (f"{prefix}/client/get/list", f"{prefix}/service/get"):
         response = await sqlite_node.http.get(path, headers=bearer(token))
         assert response.status_code == 403, path
         assert response.json()["resultCode"] == "A001206"
@@ -122,7 +123,7 @@ async def test_lock_flag_and_secrets(node):
     _, auth = await new_service(node)
     client = (await node.http.post("/api/client/create", json=WEB_CLIENT, headers=auth)).json()
     cid = client["clientId"]
-    locked = await node.http.post(f"/api/client/lock_flag/update/web-app",
+    locked = await node.http.post("/api/client/lock_flag/update/web-app",
                                   json={"clientLocked": True}, headers=auth)
     assert locked.status_code == 200 and locked.json()["resultCode"] == "A293001"
     assert (await node.http.get(f"/api/client/get/{cid}", headers=auth)).json()["locked"] is True
