@@ -236,6 +236,18 @@ def _check_positive(settings: Settings) -> None:
         raise ConfigError("'keys.lead_time' and 'keys.retention' must not be negative")
     if settings.keys.rsa_key_size < 2048:
         raise ConfigError("'keys.rsa_key_size' must be at least 2048")
+    _check_key_timing(settings.keys)
+
+
+def _check_key_timing(keys: KeySettings) -> None:
+    # Other nodes publish a new key up to one refresh later; it must be public before it signs.
+    if keys.lead_time < keys.refresh_interval:
+        raise ConfigError(f"'keys.lead_time' ({keys.lead_time}) must be at least "
+                          f"'keys.refresh_interval' ({keys.refresh_interval})")
+    # The lease holder renews within its checks; a lease shorter than a check would lapse.
+    if keys.check_interval >= keys.lease_duration:
+        raise ConfigError(f"'keys.check_interval' ({keys.check_interval}) must be less than "
+                          f"'keys.lease_duration' ({keys.lease_duration})")
 
 
 def _lookup(settings: Settings, dotted: str) -> typing.Any:
