@@ -125,9 +125,11 @@ def _tune_gc() -> None:
 
 def start_banner(started: NodeStarted) -> str:
     base = f"http://{started.addresses[0]}" if started.addresses else "(not bound)"
+    # Not the owner's secret: stdout is usually collected with the logs, and secrets are never
+    # logged (`python -m app owner show` prints it on demand).
     lines = [f"Tessera API: {base}/api",
              f"  service owner  api_key={started.owner_api_key} "
-             f"api_secret={started.owner_api_secret}"]
+             "(api_secret: python -m app owner show)"]
     if started.demo is not None:
         lines.append("  demo credentials: " + json.dumps(started.demo.as_dict()))
     return "\n".join(lines)

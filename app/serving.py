@@ -32,6 +32,7 @@ Which timeout bounds which slow client (measured on Hypercorn 0.18, see tests):
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
@@ -68,6 +69,9 @@ def build_config(
     config = Config()
     config.bind = list(bind)
     config.accesslog = None
+    # Hypercorn's default ("-") installs its own plain-text stderr handler at INFO, bypassing the
+    # node's logging set-up (and so breaking one-JSON-object-per-line logs); hand it the logger.
+    config.errorlog = logging.getLogger("hypercorn.error")
     config.keep_alive_timeout = keep_alive_timeout
     config.read_timeout = read_timeout
     config.graceful_timeout = graceful_timeout

@@ -117,6 +117,9 @@ async def update_lock_flag(caller, client_id: str) -> Response:
     ctx = context()
     client = await resolve_client(caller.service, client_id)
     locked = (await read_body()).get("clientLocked")
+    if isinstance(locked, str) and request.mimetype == "application/x-www-form-urlencoded":
+        # Form fields are strings (reference §1.1): "true"/"false" is how a form says a boolean.
+        locked = {"true": True, "false": False}.get(locked.lower(), locked)
     if not isinstance(locked, bool):
         raise ApiError(rc.VALUE_INVALID, key="clientLocked",
                        reason=f"{locked!r} is not a boolean")

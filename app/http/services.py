@@ -45,9 +45,15 @@ async def create_service(caller) -> Response:
 @api(group="owner", caller="owner")
 async def list_services(caller) -> Response:
     start, end = page_bounds()
-    page = await context().storage.services.page(caller.owner_id, start, end)
-    return json_response({"start": start, "end": end, "totalCount": page.total,
-                          "services": [management.service_json(s) for s in page.items]})
+    if caller.token_service is not None:
+        # A token bound to one service sees only that service (its secret included).
+        services = [await _owned_service(caller, caller.token_service)][start:end]
+        total = 1
+    else:
+        page = await context().storage.services.page(caller.owner_id, start, end)
+        services, total = page.items, page.total
+    return json_response({"start": start, "end": end, "totalCount": total,
+                          "services": [management.service_json(s) for s in services]})
 
 
 @api(group="owner", caller="owner")

@@ -217,3 +217,13 @@ async def test_clients_per_developer_quota(sqlite_node):
                                         headers=auth)).status_code == 200
     second = await sqlite_node.http.post("/api/client/create", json=body, headers=auth)
     assert second.status_code == 403 and second.json()["resultCode"] == "A123601"
+
+
+async def test_v3_service_token_lists_only_its_own_service(sqlite_node):
+    first, _ = await new_service(sqlite_node)
+    await new_service(sqlite_node)
+    token = await service_token(sqlite_node, first)
+    listed = await sqlite_node.http.get("/api/service/get/list", headers=bearer(token))
+    assert listed.status_code == 200
+    assert listed.json()["totalCount"] == 1
+    assert [s["apiKey"] for s in listed.json()["services"]] == [first["apiKey"]]
