@@ -45,7 +45,8 @@ class Mailbox:
             with trio.fail_after(timeout):
                 await self._send.send(Envelope(message, reply_send))
                 outcome = await reply_receive.receive()
-        except (trio.TooSlowError, trio.ClosedResourceError, trio.EndOfChannel):
+        except (trio.TooSlowError, trio.ClosedResourceError, trio.BrokenResourceError,
+                trio.EndOfChannel):
             raise ActorUnavailable(
                 f"actor '{self.name}' did not answer within {timeout}s") from None
         if isinstance(outcome, _Failure):

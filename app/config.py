@@ -184,7 +184,8 @@ def _parse_env(kind: typing.Any, text: str, key: str) -> typing.Any:
         try:
             return kind(text)
         except ValueError:
-            raise ConfigError(f"'{key}' must be a {kind.__name__}, got '{text}'") from None
+            expected = _article(_type_name(kind))
+            raise ConfigError(f"'{key}' must be {expected}, got '{text}'") from None
     return text
 
 
@@ -198,8 +199,12 @@ def _convert_scalar(kind: type, value: typing.Any, key: str) -> typing.Any:
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if type(value) is not kind and not (kind is str and isinstance(value, str)):
-        raise ConfigError(f"'{key}' must be a {_type_name(kind)}, got {value!r}")
+        raise ConfigError(f"'{key}' must be {_article(_type_name(kind))}, got {value!r}")
     return value
+
+
+def _article(noun: str) -> str:
+    return f"an {noun}" if noun[0] in "aeiou" else f"a {noun}"
 
 
 def _type_name(kind: type) -> str:

@@ -1,15 +1,18 @@
 """Opening and closing Tortoise on the trio-asyncio loop, and running migrations."""
 
-from contextlib import asynccontextmanager
+import sqlite3
+from contextlib import asynccontextmanager, closing
 
 import structlog
 import trio
 import trio_asyncio
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate
 
 from storage.bridge import Bridge
+from storage.errors import StorageError
 
 _log = structlog.get_logger("tessera.storage")
 APP_LABEL = "tessera"
@@ -48,17 +51,58 @@ async def open_database(config: dict, *, migrate_first: bool):
     # Tortoise caches each model's SQL per connection name for the life of the process; a new
     # database may speak another dialect (SQLite after PostgreSQL in one test run).
     EXECUTOR_CACHE.clear()
+    await _check_sqlite_file(config)
     async with trio_asyncio.open_loop() as loop:
         bridge = Bridge(TortoiseContext(), loop)
-        if migrate_first:
-            await bridge.call(_migrate, bridge.context, config)
-        await bridge.call(bridge.context.init, config)
         try:
-            yield bridge
+            failure = await _open(bridge, config, migrate_first)
+            if failure is None:
+                yield bridge
         finally:
             with trio.move_on_after(5) as cleanup:
                 cleanup.shield = True
                 await bridge.call(bridge.context.close_connections)
+    if failure is not None:
+        # Raised here, outside the loop's nurseries, so that callers catch a bare StorageError
+        # rather than one wrapped in two exception groups.
+        raise failure
+
+
+async def _open(bridge: Bridge, config: dict, migrate_first: bool) -> StorageError | None:
+    try:
+        if migrate_first:
+            await bridge.call(_migrate, bridge.context, config)
+        await bridge.call(_connect, bridge.context, config)
+    except StorageError as error:
+        return error
+    return None
+
+
+async def _connect(context: TortoiseContext, config: dict) -> None:
+    await context.init(config)
+    # Tortoise connects lazily; one round trip makes an unreachable database fail here, at open.
+    await context.db().execute_query("SELECT 1")
+
+
+async def _check_sqlite_file(config: dict) -> None:
+    """Fail fast when the SQLite file cannot be opened.
+
+    tortoise-orm 1.1.9's SQLite client keeps its connection lock when the first connect fails, and
+    the migration recorder swallows that failure, so the next statement would wait forever.
+    """
+    url = config["connections"]["default"]
+    if not isinstance(url, str) or not url.startswith("sqlite://"):
+        return
+    path = expand_db_url(url)["credentials"]["file_path"]
+    try:
+        await trio.to_thread.run_sync(_read_sqlite_header, path)
+    except sqlite3.Error as error:
+        raise StorageError(f"cannot open the SQLite database {path}: {error}") from None
+
+
+def _read_sqlite_header(path: str) -> None:
+    with closing(sqlite3.connect(path)) as connection:
+        connection.execute("PRAGMA schema_version").fetchone()  # fails on a non-database file
 
 
 async def _migrate(context: TortoiseContext, config: dict) -> None:

@@ -81,10 +81,12 @@ async def _http_error(error: HTTPException) -> Response:
     if error.code == 405:
         return error_response(ApiError(rc.METHOD_NOT_ALLOWED, method=request.method))
     if error.code == 413:
-        # Keep 413 (RFC 9110 §15.5.14): the code's own status (400) would hide that the size,
-        # not the syntax, is the problem.
-        too_large = ApiError(rc.BODY_NOT_JSON, reason=f"it exceeds {MAX_BODY_BYTES} bytes")
-        return json_response(too_large.body(api_path()), 413)
+        too_large = ApiError(rc.BODY_TOO_LARGE, limit=MAX_BODY_BYTES)
+        response = error_response(too_large)
+        # The unread body leaves the connection unusable and the server closes it: say so, or a
+        # client reuses it and loses its next request (RFC 9112 §9.6).
+        response.headers["Connection"] = "close"
+        return response
     body = {"resultCode": rc.SERVER_ERROR.code,
             "resultMessage": f"[{rc.SERVER_ERROR.code}] {api_path()}, {error.name}."}
     return json_response(body, error.code or 500)

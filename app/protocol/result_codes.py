@@ -61,6 +61,8 @@ PRIVATE_KEYS_NOT_EXPORTED = _define(
     "A001224", "{path}, private keys are never exported; 'includePrivateKeys' must be false.", 403)
 NOT_FOUND = _define("A001225", "{path}, no such API.", 404)
 METHOD_NOT_ALLOWED = _define("A001226", "{path}, the HTTP method {method} is not allowed.", 405)
+BODY_TOO_LARGE = _define(
+    "A001227", "{path}, the request body exceeds {limit} bytes.", 413)
 TOO_MANY_REQUESTS = _define(
     "A001311", "{path}, too many requests, retry after {retry_after} seconds.", 429)
 

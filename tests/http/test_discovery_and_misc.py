@@ -378,7 +378,9 @@ async def test_oversized_body_is_a_json_413(sqlite_node):
         "/api/client/create", content=body, headers={**auth, "Content-Type": "application/json"})
     assert response.status_code == 413
     assert response.headers["content-type"].startswith("application/json")
-    assert response.json()["resultCode"] == "A001204"
-    assert "exceeds" in response.json()["resultMessage"]
+    assert response.json()["resultCode"] == "A001227"
+    assert "exceeds 1048576 bytes" in response.json()["resultMessage"]
+    # The unread body makes the connection unusable; the client is told not to reuse it.
+    assert response.headers["connection"] == "close"
     # The node is still healthy afterwards.
     assert (await sqlite_node.http.get("/health")).status_code == 200

@@ -604,16 +604,18 @@ def _closed_port() -> int:
                  id="sqlite-missing-directory"),
     pytest.param(lambda tmp_path: f"sqlite://{tmp_path}/a-file/tessera.sqlite3",
                  id="sqlite-parent-is-a-file"),
+    pytest.param(lambda tmp_path: f"sqlite://{tmp_path}/a-file", id="sqlite-not-a-database"),
 ])
 @pytest.mark.parametrize("migrate_first", [True, False], ids=["migrate", "no-migrate"])
 async def test_unreachable_database_raises_storage_error(tmp_path, unreachable, migrate_first):
-    (tmp_path / "a-file").write_text("not a directory")
+    (tmp_path / "a-file").write_text("not a directory, not a database " * 100)
     config = tortoise_config(unreachable(tmp_path))
 
-    with trio.fail_after(30), pytest.raises(StorageError) as raised:  # noqa: PT012
-        async with open_storage(config, Sealer(MASTER_KEY), migrate_first=migrate_first) as s:
-            await s.owners.first()
+    with trio.fail_after(30), pytest.raises(StorageError) as raised:
+        async with open_storage(config, Sealer(MASTER_KEY), migrate_first=migrate_first):
+            pytest.fail("an unreachable database opened")
 
+    # The storage error itself: no exception group around it, no driver exception chained.
     assert type(raised.value) is StorageError
     assert raised.value.__cause__ is None
     assert raised.value.__suppress_context__ is True
