@@ -65,6 +65,25 @@ class KeySettings:
 
 
 @dataclass(frozen=True)
+class ReaperSettings:
+    enabled: bool = True
+    interval: float = 60.0
+    batch_size: int = 500
+    max_batches_per_pass: int = 100
+    pause: float = 0.01
+    lease_duration: float = 120.0
+
+    def __post_init__(self) -> None:
+        for name in ("interval", "batch_size", "max_batches_per_pass", "pause", "lease_duration"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"'reaper.{name}' must be greater than zero")
+        # The lease holder renews it on every pass; a lease shorter than the interval would lapse.
+        if self.interval >= self.lease_duration:
+            raise ConfigError(f"'reaper.interval' ({self.interval}) must be less than "
+                              f"'reaper.lease_duration' ({self.lease_duration})")
+
+
+@dataclass(frozen=True)
 class BucketSettings:
     rate: float = 100.0
     burst: int = 200
@@ -98,6 +117,7 @@ class Settings:
     security: SecuritySettings = field(default_factory=SecuritySettings)
     owner: OwnerSettings = field(default_factory=OwnerSettings)
     keys: KeySettings = field(default_factory=KeySettings)
+    reaper: ReaperSettings = field(default_factory=ReaperSettings)
     rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
     log: LogSettings = field(default_factory=LogSettings)
     demo: DemoSettings = field(default_factory=DemoSettings)

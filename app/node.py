@@ -14,6 +14,7 @@ import trio
 from actors.key_manager import KeyManager
 from actors.rate_limiter import RateLimiter
 from actors.supervisor import Supervisor
+from actors.token_reaper import TokenReaper
 from app import bootstrap
 from app.config import Settings
 from app.http.app import create_app
@@ -80,6 +81,9 @@ async def _start_actors(settings: Settings, storage, supervisor: Supervisor) -> 
     await supervisor.start("key_manager", key_manager.run)
     rate_limiter = RateLimiter(settings.rate_limit)
     await supervisor.start("rate_limiter", rate_limiter.run)
+    if settings.reaper.enabled:
+        reaper = TokenReaper(storage, settings.reaper, clock, node_id)
+        await supervisor.start("token_reaper", reaper.run)
     return NodeContext(settings=settings, storage=storage, key_manager=key_manager,
                        rate_limiter=rate_limiter, clock=clock, node_id=node_id,
                        started_at_ms=clock.now_ms())

@@ -6,9 +6,12 @@ from dataclasses import dataclass
 from storage.clients import ClientRepository
 from storage.database import open_database, run_migrations, tortoise_config
 from storage.errors import ConflictError, NotFoundError, StorageError
+from storage.grants import GrantRepository
 from storage.keys import LeaseRepository, SigningKeyRepository
+from storage.reaping import ReaperRepository
 from storage.sealing import MasterKeyError, Sealer, generate_master_key, load_master_key
 from storage.services import AccessTokenRepository, OwnerRepository, ServiceRepository
+from storage.tokens import TokenRepository
 
 __all__ = [
     "ConflictError", "MasterKeyError", "NotFoundError", "Sealer", "Storage", "StorageError",
@@ -24,6 +27,9 @@ class Storage:
     access_tokens: AccessTokenRepository
     signing_keys: SigningKeyRepository
     leases: LeaseRepository
+    reaper: ReaperRepository
+    tokens: TokenRepository
+    grants: GrantRepository
 
 
 @asynccontextmanager
@@ -37,4 +43,7 @@ async def open_storage(config: dict, sealer: Sealer, *, migrate_first: bool):
             access_tokens=AccessTokenRepository(bridge),
             signing_keys=SigningKeyRepository(bridge, sealer),
             leases=LeaseRepository(bridge),
+            reaper=ReaperRepository(bridge),
+            tokens=TokenRepository(bridge),
+            grants=GrantRepository(bridge),
         )

@@ -19,7 +19,6 @@ CLIENT_DEFAULTS = {
     "clientType": "CONFIDENTIAL",
     "applicationType": "WEB",
     "grantTypes": ["AUTHORIZATION_CODE"],
-    "responseTypes": ["CODE"],
     "subjectType": "PUBLIC",
     "idTokenSignAlg": "RS256",
 }
@@ -27,6 +26,10 @@ CLIENT_DEFAULTS = {
 
 def with_defaults(document: dict) -> dict:
     merged = {**CLIENT_DEFAULTS, **document}
+    if "responseTypes" not in merged and "AUTHORIZATION_CODE" in merged["grantTypes"]:
+        # A client of the code flow that names no response type uses `code`; a client that
+        # only uses, say, client credentials has none (OpenID Connect Registration §2).
+        merged["responseTypes"] = ["CODE"]
     if "tokenAuthMethod" not in merged:
         # A public client has no secret to authenticate with (RFC 6749 §2.1).
         public = merged["clientType"] == "PUBLIC"

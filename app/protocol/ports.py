@@ -72,3 +72,57 @@ class SystemClock:
 
     def now_ms(self) -> int:
         return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True)
+class RefreshTokenRecord:
+    digest: str
+    service_api_key: int
+    client_id: int
+    subject: str | None
+    grant_id: str
+    scopes: list[str]
+    payload: dict
+    created_at: int
+    expires_at: int
+    rotated_at: int | None = None
+
+
+@dataclass(frozen=True)
+class AccessTokenRecord:
+    digest: str
+    service_api_key: int
+    client_id: int
+    subject: str | None
+    grant_id: str
+    grant_type: str
+    scopes: list[str]
+    payload: dict
+    created_at: int
+    expires_at: int
+    refresh_digest: str | None = None
+
+
+@dataclass(frozen=True)
+class TicketRecord:
+    """A pending authorization (or password-grant) request, addressed by its ticket's digest."""
+    digest: str
+    service_api_key: int
+    client_id: int
+    payload: dict
+    context: str | None
+    created_at: int
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class CodeRecord:
+    digest: str
+    service_api_key: int
+    client_id: int
+    subject: str
+    grant_id: str
+    payload: dict
+    created_at: int
+    expires_at: int
+    consumed_at: int | None = None

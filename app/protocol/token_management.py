@@ -1,0 +1,169 @@
+"""Token management APIs (reference §2.3): create, revoke, delete and list access tokens on the
+service's behalf, outside any OAuth flow."""
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+from app.protocol import entities
+from app.protocol import result_codes as rc
+from app.protocol.actions import ActionFailure, ActionResult
+from app.protocol.errors import ApiError
+from app.protocol.ports import ServiceRecord
+from app.protocol.token_endpoint import mint_for
+from app.protocol.tokens import (
+    REFRESHABLE_GRANTS,
+    TokenOrder,
+    effective_duration,
+)
+
+CREATABLE_GRANTS = frozenset({"AUTHORIZATION_CODE", "IMPLICIT", "PASSWORD", "CLIENT_CREDENTIALS",
+                              "REFRESH_TOKEN", "CIBA", "DEVICE_CODE", "TOKEN_EXCHANGE",
+                              "JWT_BEARER"})
+_PROPERTY = entities._object({"key": entities.STR, "value": entities.STR,
+                              "hidden": entities.BOOL})
+
+
+@dataclass(frozen=True)
+class TokenCreateRequest:
+    grant_type: str
+    client_id: int
+    subject: str | None
+    scopes: list[str]
+    properties: list[dict]
+    access_seconds: int
+    refresh_seconds: int
+    persistent: bool
+
+
+async def create_token(body: dict, service: ServiceRecord, clients, tokens, now_ms: int,
+                       signing_key=None) -> ActionResult:
+    try:
+        request = _decode(body)
+        client = await clients.get(service.api_key, request.client_id)
+        _check(request, client)
+        ports = SimpleNamespace(tokens=tokens, now_ms=now_ms, signing_key=signing_key)
+        return await _issue(request, service, client, ports)
+    except ActionFailure as failure:
+        return failure.result()
+
+
+def _decode(body: dict) -> TokenCreateRequest:
+    grant_type = body.get("grantType") or "AUTHORIZATION_CODE"
+    if grant_type not in CREATABLE_GRANTS:
+        raise ActionFailure("BAD_REQUEST", rc.TOKEN_CREATE_GRANT_UNSUPPORTED,
+                            grant_type=grant_type)
+    client_id = body.get("clientId")
+    if not client_id:
+        raise ActionFailure("BAD_REQUEST", rc.TOKEN_CREATE_CLIENT_MISSING)
+    return TokenCreateRequest(
+        grant_type=grant_type, client_id=_integer("clientId", client_id),
+        subject=body.get("subject") or None, scopes=_strings("scopes", body.get("scopes")),
+        properties=_properties(body.get("properties")),
+        access_seconds=_integer("accessTokenDuration", body.get("accessTokenDuration") or 0),
+        refresh_seconds=_integer("refreshTokenDuration", body.get("refreshTokenDuration") or 0),
+        persistent=body.get("accessTokenPersistent") is True)
+
+
+def _integer(key: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ActionFailure("BAD_REQUEST", rc.TOKEN_CREATE_VALUE_INVALID, key=key,
+                            reason=f"{value!r} is not a non-negative integer")
+    return value
+
+
+def _strings(key: str, value) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ActionFailure("BAD_REQUEST", rc.TOKEN_CREATE_VALUE_INVALID, key=key,
+                            reason=f"{value!r} is not an array of strings")
+    return list(dict.fromkeys(value))
+
+
+def _properties(value) -> list[dict]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ActionFailure("BAD_REQUEST", rc.TOKEN_CREATE_VALUE_INVALID, key="properties",
+                            reason="it is not an array of {key, value, hidden} objects")
+    decoded = []
+    for index, item in enumerate(value):
+        try:
+            element = _PROPERTY(f"properties[{index}]", item)
+        except ApiError as error:
+            raise ActionFailure("BAD_REQUEST", rc.TOKEN_CREATE_VALUE_INVALID,
+                                key=f"properties[{index}]",
+                                reason=error.params.get("reason", "invalid")) from None
+        if element is not entities.UNSET and "key" in element:
+            decoded.append({"key": element["key"], "value": element.get("value", ""),
+                            "hidden": element.get("hidden", False)})
+    return decoded
+
+
+def _check(request: TokenCreateRequest, client) -> None:
+    if client is None:
+        raise ActionFailure("BAD_REQUEST", rc.TOKEN_CREATE_CLIENT_UNKNOWN,
+                            client_id=request.client_id)
+    if client.locked:
+        raise ActionFailure("FORBIDDEN", rc.TOKEN_CREATE_CLIENT_LOCKED,
+                            client_id=request.client_id)
+    if request.grant_type != "CLIENT_CREDENTIALS" and not request.subject:
+        raise ActionFailure("BAD_REQUEST", rc.TOKEN_CREATE_SUBJECT_MISSING,
+                            grant_type=request.grant_type)
+
+
+async def _issue(request: TokenCreateRequest, service: ServiceRecord, client,
+                 ports) -> ActionResult:
+    now_ms = ports.now_ms
+    document = service.document
+    with_refresh = (request.grant_type in REFRESHABLE_GRANTS
+                    and "REFRESH_TOKEN" in document.get("supportedGrantTypes", []))
+    order = TokenOrder(
+        service_api_key=service.api_key, client_id=client.client_id, subject=request.subject,
+        grant_type=request.grant_type, scopes=request.scopes,
+        payload={"properties": request.properties},
+        access_seconds=effective_duration("access_token", document, client.document,
+                                          request.scopes, request.access_seconds),
+        refresh_seconds=effective_duration("refresh_token", document, client.document,
+                                           request.scopes, request.refresh_seconds),
+        with_refresh=with_refresh, persistent=request.persistent)
+    minted = mint_for(service, ports, order)
+    await ports.tokens.store(minted.access, minted.refresh)
+    return ActionResult("OK", rc.TOKEN_CREATED,
+                        {"grant_type": request.grant_type, "client_id": client.client_id},
+                        members=_created_members(request, minted, now_ms))
+
+
+def _created_members(request: TokenCreateRequest, minted, now_ms: int) -> dict:
+    return {
+        "grantType": request.grant_type,
+        "clientId": request.client_id,
+        "subject": request.subject,
+        "scopes": request.scopes,
+        "accessToken": minted.access_token,
+        "tokenType": "Bearer",
+        "expiresIn": max(0, (minted.access.expires_at - now_ms) // 1000),
+        "expiresAt": minted.access.expires_at,
+        "refreshToken": minted.refresh_token,
+        "properties": request.properties,
+        "tokenId": minted.access.digest,
+        "refreshTokenScopes": request.scopes if minted.refresh else None,
+    }
+
+
+def token_summary(record, refresh) -> dict:
+    """One entry of `/auth/token/get/list`: hashes only, never token values."""
+    return {
+        "accessTokenHash": record.digest,
+        "refreshTokenHash": record.refresh_digest,
+        "clientId": record.client_id,
+        "subject": record.subject,
+        "grantType": record.grant_type,
+        "scopes": list(record.scopes),
+        "accessTokenExpiresAt": record.expires_at,
+        "refreshTokenExpiresAt": refresh.expires_at if refresh else 0,
+        "createdAt": record.created_at,
+        "lastRefreshedAt": 0,
+        "properties": record.payload.get("properties", []),
+        "refreshTokenScopes": list(refresh.scopes) if refresh else None,
+    }

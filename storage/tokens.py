@@ -1,0 +1,148 @@
+"""Access and refresh tokens, stored as SHA-256 digests (a database dump issues no token)."""
+
+from dataclasses import asdict
+
+from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
+
+from app.protocol.ports import AccessTokenRecord, Page, RefreshTokenRecord
+from storage.bridge import Bridge
+from storage.models import AccessToken, RefreshToken
+
+_ACCESS_COLUMNS = ("digest", "client_id", "subject", "grant_id", "grant_type", "scopes",
+                   "payload", "refresh_digest", "created_at", "expires_at")
+_REFRESH_COLUMNS = ("digest", "client_id", "subject", "grant_id", "scopes", "payload",
+                    "created_at", "expires_at", "rotated_at")
+
+
+class TokenRepository:
+    def __init__(self, bridge: Bridge) -> None:
+        self._bridge = bridge
+
+    async def store(self, access: AccessTokenRecord, refresh: RefreshTokenRecord | None) -> None:
+        """Write an access token and, when given, its refresh token in one transaction."""
+        await self._bridge.call(self._store, access, refresh)
+
+    async def access_token(self, service_api_key: int, digest: str) -> AccessTokenRecord | None:
+        return await self._bridge.call(self._access_token, service_api_key, digest)
+
+    async def refresh_token(self, service_api_key: int, digest: str) -> RefreshTokenRecord | None:
+        return await self._bridge.call(self._refresh_token, service_api_key, digest)
+
+    async def delete_access_token(self, service_api_key: int, digest: str, *,
+                                  with_refresh: bool = True) -> int:
+        """Delete one access token (by digest) and, unless told otherwise, its refresh token."""
+        return await self._bridge.call(self._delete_access_token, service_api_key, digest,
+                                       with_refresh)
+
+    async def revoke(self, service_api_key: int, *, client_id: int | None = None,
+                     subject: str | None = None, grant_id: str | None = None) -> int:
+        """Delete the access tokens (and their refresh tokens) matching every given filter."""
+        return await self._bridge.call(self._revoke, service_api_key, client_id, subject, grant_id)
+
+    async def refresh(self, service_api_key: int, digest: str, now: int,
+                      access: AccessTokenRecord, successor: RefreshTokenRecord | None,
+                      kept_expires_at: int | None = None) -> str:
+        """Use refresh token `digest` once: replace its access tokens with `access` and, when a
+        `successor` is given, rotate to it. Returns "ok", "reused" (an already rotated token was
+        presented again: the whole grant is revoked, RFC 9700 §4.14.2), "expired" or
+        "unknown"."""
+        return await self._bridge.call(self._refresh, service_api_key, digest, now, access,
+                                       successor, kept_expires_at)
+
+    async def page(self, service_api_key: int, client_id: int | None, subject: str | None,
+                   start: int, end: int) -> Page:
+        return await self._bridge.call(self._page, service_api_key, client_id, subject, start,
+                                       end)
+
+    async def _store(self, access: AccessTokenRecord, refresh: RefreshTokenRecord | None) -> None:
+        async with in_transaction():
+            if refresh is not None:
+                await RefreshToken.create(service_id=refresh.service_api_key,
+                                          **_columns(refresh, _REFRESH_COLUMNS))
+            await AccessToken.create(service_id=access.service_api_key,
+                                     **_columns(access, _ACCESS_COLUMNS))
+
+    async def _access_token(self, service_api_key: int, digest: str):
+        row = await AccessToken.get_or_none(service_id=service_api_key, digest=digest)
+        return _access_record(row) if row else None
+
+    async def _refresh_token(self, service_api_key: int, digest: str):
+        row = await RefreshToken.get_or_none(service_id=service_api_key, digest=digest)
+        return _refresh_record(row) if row else None
+
+    async def _delete_access_token(self, service_api_key: int, digest: str,
+                                   with_refresh: bool) -> int:
+        async with in_transaction():
+            row = await AccessToken.get_or_none(service_id=service_api_key, digest=digest)
+            if row is None:
+                return 0
+            if row.refresh_digest and with_refresh:
+                await RefreshToken.filter(digest=row.refresh_digest).delete()
+            return await AccessToken.filter(digest=digest).delete()
+
+    async def _revoke(self, service_api_key, client_id, subject, grant_id) -> int:
+        filters = _filters(service_api_key, client_id, subject, grant_id)
+        async with in_transaction():
+            await RefreshToken.filter(filters).delete()
+            return await AccessToken.filter(filters).delete()
+
+    async def _refresh(self, service_api_key, digest, now, access, successor,
+                       kept_expires_at) -> str:
+        async with in_transaction():
+            live = RefreshToken.filter(service_id=service_api_key, digest=digest,
+                                       rotated_at=None, expires_at__gt=now)
+            if successor is None:
+                won = await live.update(**({"expires_at": kept_expires_at}
+                                           if kept_expires_at else {"expires_at": F("expires_at")}))
+            else:
+                won = await live.update(rotated_at=now)
+            if not won:
+                return await self._refresh_refused(service_api_key, digest, now)
+            await AccessToken.filter(service_id=service_api_key, refresh_digest=digest).delete()
+            if successor is not None:
+                await RefreshToken.create(service_id=service_api_key,
+                                          **_columns(successor, _REFRESH_COLUMNS))
+            await AccessToken.create(service_id=service_api_key,
+                                     **_columns(access, _ACCESS_COLUMNS))
+            return "ok"
+
+    async def _refresh_refused(self, service_api_key, digest, now) -> str:
+        row = await RefreshToken.get_or_none(service_id=service_api_key, digest=digest)
+        if row is None:
+            return "unknown"
+        if row.rotated_at is None:
+            return "expired" if row.expires_at <= now else "unknown"
+        await self._revoke(service_api_key, None, None, row.grant_id)
+        return "reused"
+
+    async def _page(self, service_api_key, client_id, subject, start, end) -> Page:
+        query = AccessToken.filter(_filters(service_api_key, client_id, subject, None))
+        total = await query.count()
+        rows = await query.order_by("created_at", "digest").offset(start).limit(
+            max(end - start, 0))
+        return Page(start, end, total, [_access_record(row) for row in rows])
+
+
+def _filters(service_api_key, client_id, subject, grant_id) -> Q:
+    condition = Q(service_id=service_api_key)
+    for column, value in (("client_id", client_id), ("subject", subject),
+                          ("grant_id", grant_id)):
+        if value is not None:
+            condition &= Q(**{column: value})
+    return condition
+
+
+def _columns(record, names: tuple[str, ...]) -> dict:
+    values = asdict(record)
+    return {name: values[name] for name in names}
+
+
+def _access_record(row: AccessToken) -> AccessTokenRecord:
+    return AccessTokenRecord(service_api_key=row.service_id,
+                             **{name: getattr(row, name) for name in _ACCESS_COLUMNS})
+
+
+def _refresh_record(row: RefreshToken) -> RefreshTokenRecord:
+    return RefreshTokenRecord(service_api_key=row.service_id,
+                              **{name: getattr(row, name) for name in _REFRESH_COLUMNS})

@@ -1,0 +1,161 @@
+"""Token management (reference §2.3) and introspection (§2.4) over HTTP, on both databases."""
+
+import pytest
+
+from tests.support import OWNER, basic
+
+pytestmark = pytest.mark.trio
+
+
+async def service_with_client(node, **service_members):
+    body = {"serviceName": "Tokens", "clientIdAliasEnabled": True,
+            "supportedScopes": [{"name": "openid"}, {"name": "read"},
+                                {"name": "short", "attributes": [
+                                    {"key": "access_token.duration", "value": "60"}]}],
+            **service_members}
+    service = (await node.http.post("/api/service/create", json=body, headers=OWNER)).json()
+    auth = basic(service["apiKey"], service["apiSecret"])
+    client = (await node.http.post("/api/client/create", headers=auth, json={
+        "clientName": "rp", "clientIdAlias": "rp", "clientIdAliasEnabled": True,
+        "redirectUris": ["https://rp.example.com/cb"]})).json()
+    return service, auth, client
+
+
+async def create(node, auth, **members):
+    response = await node.http.post("/api/auth/token/create", json=members, headers=auth)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def introspect(node, auth, **members):
+    response = await node.http.post("/api/auth/introspection", json=members, headers=auth)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_created_token_introspects_with_its_properties(node):
+    _service, auth, client = await service_with_client(node)
+    created = await create(node, auth, grantType="AUTHORIZATION_CODE",
+                           clientId=client["clientId"], subject="alice",
+                           scopes=["openid", "read"],
+                           properties=[{"key": "tier", "value": "gold", "hidden": True}])
+    assert (created["action"], created["resultCode"]) == ("OK", "A109001")
+    assert created["tokenType"] == "Bearer" and created["expiresIn"] == 86400
+    assert created["refreshToken"], "the service supports REFRESH_TOKEN by default"
+    result = await introspect(node, auth, token=created["accessToken"], scopes=["read"],
+                              subject="alice")
+    assert (result["action"], result["resultCode"]) == ("OK", "A056001")
+    assert result["clientId"] == client["clientId"] and result["subject"] == "alice"
+    assert result["scopes"] == ["openid", "read"] and result["refreshable"] is True
+    assert result["properties"] == [{"key": "tier", "value": "gold", "hidden": True}]
+    assert result["expiresAt"] == created["expiresAt"]
+
+
+async def test_token_values_are_stored_only_as_digests(sqlite_node):
+    service, auth, client = await service_with_client(sqlite_node)
+    created = await create(sqlite_node, auth, grantType="PASSWORD",
+                           clientId=client["clientId"], subject="bob")
+    tokens = sqlite_node.started.context.storage.tokens
+    record = (await tokens.page(service["apiKey"], None, None, 0, 10)).items[0]
+    assert record.digest == created["tokenId"] != created["accessToken"]
+    assert created["accessToken"] not in repr(record)
+    assert created["refreshToken"] not in repr(record)
+
+
+@pytest.mark.parametrize(("members", "action", "code"), [
+    ({}, "BAD_REQUEST", "A109201"),
+    ({"clientId": 1}, "BAD_REQUEST", "A109202"),
+    ({"grantType": "AUTHORIZATION_CODE"}, "BAD_REQUEST", "A109203"),
+    ({"grantType": "NOT_A_GRANT"}, "BAD_REQUEST", "A109204"),
+    ({"grantType": "CLIENT_CREDENTIALS", "scopes": "read"}, "BAD_REQUEST", "A109205"),
+], ids=["no-client", "unknown-client", "no-subject", "unknown-grant", "scopes-not-array"])
+async def test_create_refuses_bad_requests_as_actions(sqlite_node, members, action, code):
+    _, auth, client = await service_with_client(sqlite_node)
+    if members.get("grantType") in ("AUTHORIZATION_CODE", "CLIENT_CREDENTIALS"):
+        members = {**members, "clientId": client["clientId"]}
+    result = await create(sqlite_node, auth, **members)
+    assert (result["action"], result["resultCode"]) == (action, code)
+    assert "accessToken" not in result
+
+
+async def test_locked_client_gets_no_token_and_its_tokens_stop_working(sqlite_node):
+    _, auth, client = await service_with_client(sqlite_node)
+    created = await create(sqlite_node, auth, grantType="CLIENT_CREDENTIALS",
+                           clientId=client["clientId"])
+    assert created["refreshToken"] is None, "RFC 6749 §4.4.3: no refresh token"
+    await sqlite_node.http.post(f"/api/client/lock_flag/update/{client['clientId']}",
+                                json={"clientLocked": True}, headers=auth)
+    result = await introspect(sqlite_node, auth, token=created["accessToken"])
+    assert (result["action"], result["resultCode"]) == ("UNAUTHORIZED", "A097303")
+    again = await create(sqlite_node, auth, grantType="CLIENT_CREDENTIALS",
+                         clientId=client["clientId"])
+    assert (again["action"], again["resultCode"]) == ("FORBIDDEN", "A109306")
+
+
+@pytest.mark.parametrize(("query", "action", "code", "challenge"), [
+    ({}, "BAD_REQUEST", "A056201", 'error="invalid_request"'),
+    ({"token": "unknown-token"}, "UNAUTHORIZED", "A088302", 'error="invalid_token"'),
+    ({"scopes": ["admin"]}, "FORBIDDEN", "A064302", 'scope="admin"'),
+    ({"subject": "mallory"}, "FORBIDDEN", "A066302", 'error="insufficient_scope"'),
+], ids=["token-missing", "token-unknown", "scope-not-covered", "other-subject"])
+async def test_introspection_refusals_carry_a_bearer_challenge(sqlite_node, query, action, code,
+                                                               challenge):
+    _, auth, client = await service_with_client(sqlite_node)
+    created = await create(sqlite_node, auth, grantType="AUTHORIZATION_CODE",
+                           clientId=client["clientId"], subject="alice", scopes=["read"])
+    body = {"token": created["accessToken"], **query} if query else {}
+    result = await introspect(sqlite_node, auth, **body)
+    assert (result["action"], result["resultCode"]) == (action, code)
+    assert result["responseContent"].startswith("Bearer ")
+    assert challenge in result["responseContent"]
+    assert f"[{code}]" in result["responseContent"]
+
+
+async def test_expired_token_is_unauthorized_and_says_whether_refreshable(sqlite_node):
+    _, auth, client = await service_with_client(sqlite_node)
+    created = await create(sqlite_node, auth, grantType="AUTHORIZATION_CODE",
+                           clientId=client["clientId"], subject="alice", scopes=["short"])
+    assert created["expiresIn"] == 60, "the scope attribute is shorter than the service's 86400"
+    ctx = sqlite_node.started.context
+    ctx.clock = _Shifted(ctx.clock, 61_000)
+    result = await introspect(sqlite_node, auth, token=created["accessToken"])
+    assert (result["action"], result["resultCode"]) == ("UNAUTHORIZED", "A089303")
+
+
+class _Shifted:
+    def __init__(self, clock, offset_ms: int) -> None:
+        self._clock, self._offset = clock, offset_ms
+
+    def now_ms(self) -> int:
+        return self._clock.now_ms() + self._offset
+
+
+async def test_list_delete_and_revoke(node):
+    _, auth, client = await service_with_client(node)
+    made = [await create(node, auth, grantType="AUTHORIZATION_CODE",
+                         clientId=client["clientId"], subject=subject)
+            for subject in ("alice", "alice", "bob")]
+    listed = (await node.http.get("/api/auth/token/get/list?clientIdentifier=rp",
+                                  headers=auth)).json()
+    assert listed["totalCount"] == 3 and listed["client"]["clientId"] == client["clientId"]
+    hashes = {entry["accessTokenHash"] for entry in listed["accessTokens"]}
+    assert hashes == {m["tokenId"] for m in made}
+    assert all(m["accessToken"] not in str(listed) for m in made)
+
+    deleted = await node.http.delete(f"/api/auth/token/delete/{made[2]['tokenId']}",
+                                     headers=auth)
+    assert deleted.status_code == 204
+    gone = await node.http.delete(f"/api/auth/token/delete/{made[2]['accessToken']}",
+                                  headers=auth)
+    assert gone.status_code == 404 and gone.json()["resultCode"] == "A161201"
+
+    revoked = await node.http.post("/api/auth/token/revoke",
+                                   json={"clientIdentifier": "rp", "subject": "alice"},
+                                   headers=auth)
+    assert revoked.json() == {"resultCode": "A312001",
+                              "resultMessage": "[A312001] Revoked 2 access token(s).",
+                              "count": 2}
+    result = await introspect(node, auth, token=made[0]["accessToken"])
+    assert result["resultCode"] == "A088302"
+    nothing = await node.http.post("/api/auth/token/revoke", json={}, headers=auth)
+    assert nothing.status_code == 400 and nothing.json()["resultCode"] == "A312201"
