@@ -111,6 +111,14 @@ class DemoSettings:
 
 
 @dataclass(frozen=True)
+class OutboundSettings:
+    allow_private_targets: bool = False
+    timeout: float = 5.0
+    max_bytes: int = 65536
+    ca_file: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -121,6 +129,7 @@ class Settings:
     rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
     log: LogSettings = field(default_factory=LogSettings)
     demo: DemoSettings = field(default_factory=DemoSettings)
+    outbound: OutboundSettings = field(default_factory=OutboundSettings)
 
 
 _CHOICES = {

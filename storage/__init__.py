@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from storage.clients import ClientRepository
 from storage.database import open_database, run_migrations, tortoise_config
 from storage.errors import ConflictError, NotFoundError, StorageError
+from storage.granted_scopes import GrantedScopesRepository
 from storage.grants import GrantRepository
 from storage.keys import LeaseRepository, SigningKeyRepository
 from storage.reaping import ReaperRepository
@@ -30,6 +31,7 @@ class Storage:
     reaper: ReaperRepository
     tokens: TokenRepository
     grants: GrantRepository
+    granted_scopes: GrantedScopesRepository
 
 
 @asynccontextmanager
@@ -46,4 +48,5 @@ async def open_storage(config: dict, sealer: Sealer, *, migrate_first: bool):
             reaper=ReaperRepository(bridge),
             tokens=TokenRepository(bridge),
             grants=GrantRepository(bridge),
+            granted_scopes=GrantedScopesRepository(bridge),
         )

@@ -7,7 +7,7 @@ from tortoise.transactions import in_transaction
 
 from app.protocol.ports import AccessTokenRecord, Page, RefreshTokenRecord
 from storage.bridge import Bridge
-from storage.models import AccessToken, RefreshToken
+from storage.models import AccessToken, Client, RefreshToken
 
 _ACCESS_COLUMNS = ("digest", "client_id", "subject", "grant_id", "grant_type", "scopes",
                    "payload", "refresh_digest", "created_at", "expires_at")
@@ -54,6 +54,15 @@ class TokenRepository:
                    start: int, end: int) -> Page:
         return await self._bridge.call(self._page, service_api_key, client_id, subject, start,
                                        end)
+
+    async def update_access_token(self, record: AccessTokenRecord) -> bool:
+        """Replace the scopes, payload and expiry of an access token (token management)."""
+        return await self._bridge.call(self._update_access_token, record)
+
+    async def _update_access_token(self, record: AccessTokenRecord) -> bool:
+        return bool(await AccessToken.filter(
+            service_id=record.service_api_key, digest=record.digest).update(
+            scopes=record.scopes, payload=record.payload, expires_at=record.expires_at))
 
     async def _store(self, access: AccessTokenRecord, refresh: RefreshTokenRecord | None) -> None:
         async with in_transaction():
@@ -122,6 +131,76 @@ class TokenRepository:
         rows = await query.order_by("created_at", "digest").offset(start).limit(
             max(end - start, 0))
         return Page(start, end, total, [_access_record(row) for row in rows])
+
+    # --- Client authorizations: the tokens one end-user gave one client (reference §2.12) ----
+
+    async def clients_of_subject(self, service_api_key: int, subject: str,
+                                 developer: str | None, start: int, end: int, *,
+                                 now: int) -> Page:
+        """A page of the IDs of the clients (of `developer`, when given) holding a live access
+        token or a live refresh token of `subject`, in client creation order."""
+        return await self._bridge.call(self._clients_of_subject, service_api_key, subject,
+                                       developer, start, end, now)
+
+    async def update_scopes(self, service_api_key: int, client_id: int, subject: str,
+                            scopes: list[str]) -> int:
+        """Give every token of `subject` for the client the scopes `scopes` (refresh tokens
+        too, so a refresh does not bring the old ones back). Returns the access tokens
+        changed."""
+        return await self._bridge.call(self._update_scopes, service_api_key, client_id,
+                                       subject, scopes)
+
+    async def revoke_others(self, service_api_key: int, client_id: int, subject: str,
+                            keep_digest: str) -> int:
+        """`singleAccessTokenPerSubject` (reference §3): delete the subject's access tokens of
+        the client issued before the one kept, with their refresh tokens (a surviving refresh
+        token would mint a second live access token). Tokens without a subject (client
+        credentials) are never touched. Returns the access tokens deleted."""
+        return await self._bridge.call(self._revoke_others, service_api_key, client_id,
+                                       subject, keep_digest)
+
+    async def _clients_of_subject(self, service_api_key, subject, developer, start, end,
+                                  now) -> Page:
+        of_subject = Q(service_id=service_api_key, subject=subject, expires_at__gt=now)
+        holders = set(await AccessToken.filter(of_subject).distinct()
+                      .values_list("client_id", flat=True))
+        holders |= set(await RefreshToken.filter(of_subject, rotated_at=None).distinct()
+                       .values_list("client_id", flat=True))
+        if not holders:
+            return Page(start, end, 0, [])
+        query = Client.filter(service_id=service_api_key, client_id__in=sorted(holders))
+        if developer is not None:
+            query = query.filter(developer=developer)
+        total = await query.count()
+        ids = await query.order_by("number").offset(start).limit(max(end - start, 0)) \
+            .values_list("client_id", flat=True)
+        return Page(start, end, total, list(ids))
+
+    async def _update_scopes(self, service_api_key, client_id, subject, scopes) -> int:
+        of_subject = Q(service_id=service_api_key, client_id=client_id, subject=subject)
+        async with in_transaction():
+            await RefreshToken.filter(of_subject).update(scopes=scopes)
+            return await AccessToken.filter(of_subject).update(scopes=scopes)
+
+    async def _revoke_others(self, service_api_key, client_id, subject, keep_digest) -> int:
+        of_subject = Q(service_id=service_api_key, client_id=client_id, subject=subject)
+        async with in_transaction():
+            kept = await AccessToken.get_or_none(service_id=service_api_key, digest=keep_digest)
+            if kept is None:
+                return 0  # a newer token already revoked it
+            # Older = (created_at, digest) below the kept token's: a total order, so two tokens
+            # issued concurrently cannot revoke each other; the later one survives.
+            older = of_subject & (Q(created_at__lt=kept.created_at)
+                                  | Q(created_at=kept.created_at, digest__lt=keep_digest))
+            coupled = await AccessToken.filter(older).exclude(refresh_digest=None) \
+                .values_list("refresh_digest", flat=True)
+            deleted = await AccessToken.filter(older).delete()
+            in_use = await AccessToken.filter(of_subject).exclude(refresh_digest=None) \
+                .values_list("refresh_digest", flat=True)
+            orphaned = Q(digest__in=list(coupled)) | Q(created_at__lt=kept.created_at)
+            await RefreshToken.filter(of_subject & orphaned).exclude(digest__in=list(in_use)) \
+                .delete()
+            return deleted
 
 
 def _filters(service_api_key, client_id, subject, grant_id) -> Q:

@@ -9,7 +9,7 @@ from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 
 from actors.mailbox import ActorUnavailable
-from app.http import authorization, clients, discovery, misc, services, tokens
+from app.http import authorization, client_grants, clients, discovery, misc, services, tokens
 from app.http.context import NodeContext
 from app.http.guard import rate_limit_headers
 from app.http.plumbing import api_path, error_response, json_response
@@ -26,7 +26,7 @@ def create_app(context: NodeContext) -> QuartTrio:
     app.config["TESSERA"] = context
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
-    for module in (services, clients, discovery, misc, tokens, authorization):
+    for module in (services, clients, client_grants, discovery, misc, tokens, authorization):
         app.register_blueprint(module.blueprint)
     app.before_request(_begin)
     app.after_request(_finish)

@@ -13,7 +13,8 @@ blueprint = Blueprint("authorization", __name__)
 def _ports() -> flow.AuthorizationPorts:
     ctx = context()
     return flow.AuthorizationPorts(ctx.storage.clients, ctx.storage.tokens, ctx.storage.grants,
-                                   ctx.key_manager.signing_key, ctx.clock.now_ms())
+                                   ctx.key_manager.signing_key, ctx.clock.now_ms(),
+                                   ctx.storage.granted_scopes, ctx.key_manager.jwks)
 
 
 def _action_view(handler, name: str):

@@ -7,6 +7,7 @@ from quart import Blueprint, Response, request
 from app.http.guard import api
 from app.http.plumbing import context, json_response, no_content, page_bounds, read_body
 from app.http.routes import both_styles
+from app.outbound import OutboundError, fetch_json
 from app.protocol import management
 from app.protocol import result_codes as rc
 from app.protocol.errors import ApiError
@@ -49,10 +50,29 @@ async def _check_developer_quota(service: ServiceRecord, developer: str | None) 
         raise ApiError(rc.CLIENTS_PER_DEVELOPER_EXCEEDED, developer=developer, limit=limit)
 
 
+async def _check_sector_identifier(document: dict) -> None:
+    """OIDC Core §8.1, Registration §5: the URI must list every redirect URI of the client."""
+    uri = document.get("sectorIdentifierUri")
+    if not uri:
+        return
+    try:
+        listed = await fetch_json(uri, context().settings.outbound)
+    except OutboundError as error:
+        raise ApiError(rc.SECTOR_IDENTIFIER_INVALID, uri=uri, reason=str(error)) from None
+    if not isinstance(listed, list) or not all(isinstance(item, str) for item in listed):
+        raise ApiError(rc.SECTOR_IDENTIFIER_INVALID, uri=uri,
+                       reason="its content is not a JSON array of strings")
+    for redirect_uri in document.get("redirectUris", []):
+        if redirect_uri not in listed:
+            raise ApiError(rc.SECTOR_IDENTIFIER_INVALID, uri=uri,
+                           reason=f"it does not list the redirect URI '{redirect_uri}'")
+
+
 @api(group="management", caller="service")
 async def create_client(caller) -> Response:
     ctx, service = context(), caller.service
     fields = management.client_fields(await read_body())
+    await _check_sector_identifier(fields.document)
     await _check_alias_free(service, fields.alias, client_id=0)
     await _check_developer_quota(service, fields.developer)
     now = ctx.clock.now_ms()
@@ -89,6 +109,7 @@ async def update_client(caller, client_id: str) -> Response:
     ctx, service = context(), caller.service
     current = await resolve_client(service, client_id)
     fields = management.client_fields(await read_body())
+    await _check_sector_identifier(fields.document)
     await _check_alias_free(service, fields.alias, current.client_id)
     replacement = ClientRecord(
         client_id=current.client_id, number=current.number, service_api_key=service.api_key,

@@ -64,9 +64,9 @@ async def get_service(caller, api_key: int) -> Response:
 @api(group="owner", caller="owner")
 async def update_service(caller, api_key: int) -> Response:
     ctx = context()
-    await _owned_service(caller, api_key)
+    current = await _owned_service(caller, api_key)
     document = management.service_document(await read_body(), ctx.key_manager.algorithms(),
-                                            creating=False)
+                                            creating=False, current=current.document)
     record = await ctx.storage.services.update(api_key, document, ctx.clock.now_ms())
     if record is None:
         raise ApiError(rc.SERVICE_NOT_FOUND, api_key=api_key)

@@ -11,8 +11,10 @@ from app.http.routes import both_styles
 from app.protocol import code_grant, management, token_endpoint, token_management
 from app.protocol import result_codes as rc
 from app.protocol.errors import ApiError
+from app.protocol.id_token_reissue import reissue_id_token
 from app.protocol.introspection import introspect
 from app.protocol.revocation import revoke
+from app.protocol.standard_introspection import standard_introspection as introspect_rfc7662
 from app.protocol.tokens import token_digest
 from app.protocol.userinfo import userinfo, userinfo_issue
 
@@ -113,7 +115,7 @@ def _token_ports():
     ctx = context()
     return token_endpoint.TokenPorts(ctx.storage.clients, ctx.storage.tokens,
                                      ctx.storage.grants, ctx.clock.now_ms(),
-                                     ctx.key_manager.signing_key)
+                                     ctx.key_manager.signing_key, ctx.storage.granted_scopes)
 
 
 @api(group="auth", caller="service")
@@ -168,3 +170,36 @@ async def userinfo_issue_request(caller) -> Response:
 
 both_styles(blueprint, "/auth/userinfo", userinfo_request, ["POST"])
 both_styles(blueprint, "/auth/userinfo/issue", userinfo_issue_request, ["POST"])
+
+
+@api(group="management", caller="service")
+async def update_token(caller) -> Response:
+    ctx = context()
+    result = await token_management.update_token(await read_body(), caller.service,
+                                                 ctx.storage.tokens, ctx.clock.now_ms(),
+                                                 identifier_digest)
+    return json_response(result.body())
+
+
+both_styles(blueprint, "/auth/token/update", update_token, ["POST"])
+
+
+@api(group="auth", caller="service")
+async def id_token_reissue(caller) -> Response:
+    ctx = context()
+    result = await reissue_id_token(await read_body(), caller.service, ctx.storage.tokens,
+                                    ctx.storage.clients, ctx.key_manager.signing_key,
+                                    ctx.clock.now_ms())
+    return json_response(result.body())
+
+
+both_styles(blueprint, "/idtoken/reissue", id_token_reissue, ["POST"])
+
+
+@api(group="auth", caller="service")
+async def standard_introspection(caller) -> Response:
+    result = await introspect_rfc7662(await read_body(), caller.service, _token_ports())
+    return json_response(result.body())
+
+
+both_styles(blueprint, "/auth/introspection/standard", standard_introspection, ["POST"])

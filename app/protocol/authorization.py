@@ -23,7 +23,9 @@ from app.protocol.authorization_response import (
     response_action,
     response_content,
 )
-from app.protocol.id_token import build_id_token
+from app.protocol.grants_bookkeeping import after_tokens_issued
+from app.protocol.id_token import build_id_token, subject_for
+from app.protocol.id_token_hint import HintRejected, verify_id_token_hint
 from app.protocol.ports import CodeRecord, ServiceRecord, TicketRecord
 from app.protocol.token_endpoint import find_client, mint_for
 from app.protocol.tokens import TokenOrder, effective_duration, new_token_value, token_digest
@@ -53,6 +55,8 @@ class AuthorizationPorts:
     grants: object
     signing_key: object  # (service_api_key, alg) -> SigningKeyRecord | None
     now_ms: int
+    granted_scopes: object = None  # storage GrantedScopesRepository; None: not recorded
+    jwks: object = None  # (service_api_key) -> the service's published JWK Set
 
 
 # --- /auth/authorization -----------------------------------------------------------------------
@@ -65,6 +69,11 @@ async def authorization(body: dict, service: ServiceRecord,
         request = await parse_authorization_request(body.get("parameters"), service, find)
     except AuthorizationError as error:
         return error.to_result(service.document)
+    try:
+        hinted_subject = _hinted_subject(request, service, ports)
+    except HintRejected as rejection:
+        return error_result(request, rc.ID_TOKEN_HINT_INVALID, service.document,
+                            reason=str(rejection))
     client = await ports.clients.get(service.api_key, request.client_id)
     ticket = new_token_value()
     await ports.grants.create_ticket(_ticket(ticket, request, body, service, ports.now_ms))
@@ -72,7 +81,17 @@ async def authorization(body: dict, service: ServiceRecord,
     return ActionResult(action, rc.AUTHORIZATION_TICKET_ISSUED, {
         "client_id": request.client_id, "response_type": request.response_type,
         "openid": str(request.openid).lower()}, members=_interaction_members(
-            ticket, request, service, client))
+            ticket, request, service, client, hinted_subject))
+
+
+def _hinted_subject(request: AuthorizationRequest, service: ServiceRecord,
+                    ports: AuthorizationPorts) -> str | None:
+    if not request.id_token_hint or ports.jwks is None:
+        return None
+    claims = verify_id_token_hint(request.id_token_hint, ports.jwks(service.api_key),
+                                  issuer=service.document.get("issuer", ""),
+                                  client_id=request.client_id)
+    return claims["sub"]
 
 
 def _ticket(ticket: str, request: AuthorizationRequest, body: dict, service: ServiceRecord,
@@ -85,7 +104,7 @@ def _ticket(ticket: str, request: AuthorizationRequest, body: dict, service: Ser
 
 
 def _interaction_members(ticket: str, request: AuthorizationRequest, service: ServiceRecord,
-                         client) -> dict:
+                         client, hinted_subject: str | None = None) -> dict:
     claims_request = request.claims or {}
     return {
         "ticket": ticket,
@@ -96,7 +115,9 @@ def _interaction_members(ticket: str, request: AuthorizationRequest, service: Se
         "uiLocales": request.ui_locales, "claimsLocales": request.claims_locales,
         "claims": id_token_claim_names(request), "claimsAtUserInfo": _userinfo_names(request),
         "acrEssential": _acr_essential(claims_request), "acrs": request.acr_values,
-        "subject": _requested_subject(claims_request), "loginHint": request.login_hint,
+        # The end-user the client expects: from `claims` (§5.5.1) or the id_token_hint.
+        "subject": _requested_subject(claims_request) or hinted_subject,
+        "loginHint": request.login_hint,
         "prompts": request.prompts, "resources": request.resources,
         "idTokenClaims": _json_or_none(claims_request.get("id_token")),
         "userInfoClaims": _json_or_none(claims_request.get("userinfo")),
@@ -283,6 +304,7 @@ async def _issue_implicit_token(request, grant: _Grant, service, client, ports,
         refresh_seconds=0, with_refresh=False)
     minted = mint_for(service, ports, order)
     await ports.tokens.store(minted.access, None)
+    await after_tokens_issued(ports, service, client, minted.access)
     seconds = max(0, (minted.access.expires_at - ports.now_ms) // 1000)
     members |= {"accessToken": minted.access_token, "accessTokenDuration": seconds,
                 "accessTokenExpiresAt": minted.access.expires_at}
@@ -306,7 +328,8 @@ def _id_token(request: AuthorizationRequest, grant: _Grant | dict, service: Serv
     wanted = id_token_claim_names(request)
     claims = {k: v for k, v in grant["claims"].items() if k in wanted}
     return build_id_token(
-        issuer=service.document.get("issuer", ""), subject=grant["sub"] or grant["subject"],
+        issuer=service.document.get("issuer", ""),
+        subject=grant["sub"] or subject_for(grant["subject"], client.document, service.document),
         client_id=str(request.client_id), key=key, now_s=ports.now_ms // 1000,
         lifetime_s=service.document.get("idTokenDuration") or 86400, nonce=request.nonce,
         auth_time=grant["auth_time"], acr=grant["acr"], access_token=access_token, code=code,

@@ -15,6 +15,7 @@ from app.protocol import result_codes as rc
 from app.protocol.actions import ActionFailure, ActionResult
 from app.protocol.authorization import id_token_for_code, token_payload
 from app.protocol.authorization_request import AuthorizationRequest
+from app.protocol.grants_bookkeeping import after_tokens_issued
 from app.protocol.ports import CodeRecord
 from app.protocol.token_endpoint import (
     TokenCall,
@@ -88,6 +89,7 @@ async def _issue(call: TokenCall, code: CodeRecord, request: AuthorizationReques
                    code.grant_id)
     minted = mint_for(call.service, call.ports, order)
     await call.ports.tokens.store(minted.access, minted.refresh)
+    await after_tokens_issued(call.ports, call.service, call.client, minted.access)
     result = ok_result(call, minted, rc.CODE_ISSUED_TOKENS)
     if "openid" not in grant["scopes"]:
         return result

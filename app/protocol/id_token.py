@@ -50,6 +50,18 @@ def sector_identifier(client_document: dict) -> str | None:
     return hosts.pop() if len(hosts) == 1 else None
 
 
+def subject_for(subject: str, client_document: dict, service_document: dict) -> str:
+    """The `sub` a client sees: the subject itself, or its pairwise value for PAIRWISE clients
+    (OIDC Core §8), salted with the service's own secret salt."""
+    if client_document.get("subjectType") != "PAIRWISE":
+        return subject
+    sector = sector_identifier(client_document)
+    salt = service_document.get("_pairwiseSalt", "")
+    if not sector or not salt:
+        return subject
+    return pairwise_subject(subject, sector, salt.encode())
+
+
 def token_hash(value: str, alg: str) -> str:
     """at_hash / c_hash (OIDC Core §3.3.2.11) and s_hash (FAPI 1.0 Part 2 §5.1): base64url of the
     left-most half of the hash matching the JWS alg's size. EdDSA (Ed25519) uses SHA-512, as the

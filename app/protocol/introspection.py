@@ -17,24 +17,43 @@ async def introspect(body: dict, service: ServiceRecord, clients, tokens,
         return failure.result(bearer_challenge(failure, service.document))
 
 
-async def _introspect(body, service, clients, tokens, now_ms) -> ActionResult:
+async def presented_token(body: dict, service, clients, tokens, missing_code):
+    """(access token record, client) for the `token` of a resource-server request; refused
+    when absent, unknown, of a deleted client or of a locked one."""
     value = body.get("token")
     if not isinstance(value, str) or not value:
-        raise ActionFailure("BAD_REQUEST", rc.INTROSPECTION_TOKEN_MISSING)
+        raise ActionFailure("BAD_REQUEST", missing_code)
     record = await tokens.access_token(service.api_key, token_digest(value))
     client = await clients.get(service.api_key, record.client_id) if record else None
     if record is None or client is None:
         raise ActionFailure("UNAUTHORIZED", rc.INTROSPECTION_TOKEN_UNKNOWN)
     if client.locked:
         raise ActionFailure("UNAUTHORIZED", rc.INTROSPECTION_CLIENT_LOCKED)
+    return record, client
+
+
+async def _introspect(body, service, clients, tokens, now_ms) -> ActionResult:
+    record, client = await presented_token(body, service, clients, tokens,
+                                           rc.INTROSPECTION_TOKEN_MISSING)
     refreshable = await _refreshable(record, service, tokens, now_ms)
+    members = _token_members(record, client, refreshable)
     if record.expires_at <= now_ms:
         code = (rc.INTROSPECTION_TOKEN_EXPIRED_REFRESHABLE if refreshable
                 else rc.INTROSPECTION_TOKEN_EXPIRED)
-        raise ActionFailure("UNAUTHORIZED", code)
-    _check_requirements(body, record)
-    return ActionResult("OK", rc.INTROSPECTION_OK,
-                        members=_token_members(record, client, refreshable))
+        return _described_refusal(ActionFailure("UNAUTHORIZED", code), service,
+                                  {**members, "usable": False, "sufficient": False})
+    try:
+        _check_requirements(body, record)
+    except ActionFailure as failure:
+        # The token exists and is usable, but not for this request: still describe it
+        # (resource servers build their answer from the subject and client).
+        return _described_refusal(failure, service, {**members, "sufficient": False})
+    return ActionResult("OK", rc.INTROSPECTION_OK, members=members)
+
+
+def _described_refusal(failure: ActionFailure, service, members: dict) -> ActionResult:
+    return ActionResult(failure.action, failure.code, failure.params, members,
+                        bearer_challenge(failure, service.document))
 
 
 async def _refreshable(record: AccessTokenRecord, service, tokens, now_ms: int) -> bool:

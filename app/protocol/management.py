@@ -27,17 +27,26 @@ def new_secret() -> str:
     return secrets.token_urlsafe(64)
 
 
-def service_document(body: dict, signing_algs: list[str], *, creating: bool) -> dict:
+# Server-held members of a service document: never accepted from, nor shown to, API callers.
+PAIRWISE_SALT = "_pairwiseSalt"
+
+
+def service_document(body: dict, signing_algs: list[str], *, creating: bool,
+                     current: dict | None = None) -> dict:
+    """The document of a new service, or the replacement of `current` on update."""
     document = entities.decode_service(body)
     if creating:
         document = service_rules.with_defaults(document)
     service_rules.check_service(document, signing_algs)
-    return document
+    # The pairwise salt outlives updates: changing it would change every pairwise subject.
+    salt = (current or {}).get(PAIRWISE_SALT) or secrets.token_urlsafe(32)
+    return {**document, PAIRWISE_SALT: salt}
 
 
 def service_json(record: ServiceRecord) -> dict:
+    public = {k: v for k, v in record.document.items() if not k.startswith("_")}
     return {
-        **record.document,
+        **public,
         "number": record.number,
         "serviceOwnerNumber": record.owner_id,
         "apiKey": record.api_key,

@@ -114,6 +114,8 @@ CLIENT_SECRET_UPDATED = _define(
     "A149001", "The client secret of the client (ID = {client_id}) was updated.")
 CLIENT_SECRET_INVALID = _define(
     "A149202", "{path}, the new client secret is unusable: {reason}.", 400)
+SECTOR_IDENTIFIER_INVALID = _define(
+    "A030201", "{path}, the sector identifier URI '{uri}' cannot be used: {reason}.", 400)
 CLIENT_LOCK_UPDATED = _define(
     "A293001", "The lock flag of the client (identifier = {identifier}) was updated.")
 
@@ -132,6 +134,23 @@ TOKEN_CREATE_VALUE_INVALID = _action(
     "A109205", "The value of '{key}' is invalid: {reason}.")
 TOKEN_CREATE_CLIENT_LOCKED = _action(
     "A109306", "The client (ID = {client_id}) is locked; no token is created for it.")
+ID_TOKEN_REISSUED = _action("A346001", "A new ID token was issued with the refreshed tokens.")
+ID_TOKEN_REISSUE_TOKENS_MISSING = _action(
+    "A346201", "The /idtoken/reissue request must contain 'accessToken' and 'refreshToken'.")
+ID_TOKEN_REISSUE_TOKENS_UNRELATED = _action(
+    "A346202", "The access token and the refresh token are unknown, expired or not of the same "
+    "grant.")
+ID_TOKEN_REISSUE_NOT_OPENID = _action(
+    "A346203", "The tokens do not cover the 'openid' scope, so no ID token can be issued.")
+ID_TOKEN_REISSUE_KEY_MISSING = _action(
+    "A346101", "No current signing key exists for '{alg}'; the ID token cannot be signed.")
+TOKEN_UPDATED = _action("A135001", "The access token was updated.")
+TOKEN_UPDATE_TOKEN_MISSING = _action(
+    "A135201", "The token update request names no token: give 'accessToken' or "
+    "'accessTokenHash'.")
+TOKEN_UPDATE_TOKEN_UNKNOWN = _action("A135202", "No access token matches the request.")
+TOKEN_UPDATE_VALUE_INVALID = _action(
+    "A135203", "The value of '{key}' is invalid: {reason}.")
 TOKEN_DELETED = _define("A161001", "The token was deleted.")
 TOKEN_NOT_FOUND = _define(
     "A161201", "{path}, no access token has the identifier '{identifier}'.", 404)
@@ -497,6 +516,9 @@ USERINFO_KEY_MISSING = _action(
     "cannot be built.")
 
 # --- Authorization issue / fail / ticket (groups 004, 040-046, 059-061; reference §2.1) -----
+ID_TOKEN_HINT_INVALID = _action(
+    "A004380", "'id_token_hint' is not an ID token this server issued to the client: {reason}.",
+    "invalid_request")
 AUTHORIZATION_TICKET_ISSUED = _action(
     "A004001", "A ticket was issued for the authorization request of the client (ID = "
     "{client_id}) [response_type={response_type}, openid={openid}].")
@@ -544,6 +566,47 @@ CODE_VERIFIER_MALFORMED = _action(
 CODE_VERIFIER_MISMATCH = _action(
     "A050315", "The code challenge value computed with 'code_verifier' is different from "
     "'code_challenge' contained in the authorization request.", "invalid_grant")
+
+# --- Standard introspection (group 145; RFC 7662, RFC 9701) ------------------------------------
+STANDARD_INTROSPECTION_OK = _action(
+    "A145001", "Introspection was performed successfully (type={type}, active={active}).")
+STANDARD_INTROSPECTION_KEY_MISSING = _action(
+    "A145101", "No current signing key exists for {alg}; the JWT introspection response "
+    "cannot be signed (RFC 9701 §5).", "server_error")
+STANDARD_INTROSPECTION_PARAMETERS_MISSING = _action(
+    "A145201", "The /auth/introspection/standard request from the service does not contain "
+    "'parameters'.", "server_error")
+STANDARD_INTROSPECTION_SIGN_ALG_UNSUPPORTED = _action(
+    "A145202", "'introspectionSignAlg' = '{alg}' is not supported: introspection responses "
+    "are signed with one of the service's asymmetric keys (RS*, PS*, ES*), never with 'none' "
+    "or a shared secret.", "server_error")
+STANDARD_INTROSPECTION_ENCRYPTION_UNSUPPORTED = _action(
+    "A145203", "'introspectionEncryptionAlg' = '{alg}' was requested, but encrypted "
+    "introspection responses (RFC 9701 §5, JWE) are not supported; nothing is sent "
+    "unencrypted in its place.", "server_error")
+STANDARD_INTROSPECTION_TOKEN_MISSING = _action(
+    "A145302", "The 'token' request parameter is missing (RFC 7662 §2.1).", "invalid_request")
+STANDARD_INTROSPECTION_PARAMETER_DUPLICATED = _action(
+    "A145303", "The introspection request contains '{name}' more than once; a request "
+    "parameter must not be included more than once (RFC 6749 §3.1).", "invalid_request")
+
+# --- Granted scopes and client authorizations (groups 137-140) -------------------------------
+CLIENT_AUTHORIZATION_DELETED = _define(
+    "A137001", "Deleted {count} access token(s) issued to the client (ID = {client_id}) of the "
+    "service (API Key = {api_key}).")
+GRANT_SUBJECT_MISSING = _define(
+    "A137201", "{path}, the request does not name the end-user: give 'subject' in the body, the "
+    "query or the path.", 400)
+CLIENT_AUTHORIZATION_UPDATED = _define(
+    "A138001", "Updated {count} access token(s) issued to the client (ID = {client_id}) of the "
+    "service (API Key = {api_key}).")
+GRANTED_SCOPES_FOUND = _define(
+    "A139001", "The scopes granted by the subject to the client (ID = {client_id}) were found.")
+GRANTED_SCOPES_DELETED = _define(
+    "A139002", "The record of the scopes granted by the subject to the client (ID = "
+    "{client_id}) was deleted; existing tokens keep their scopes.")
+GRANTED_SCOPES_NONE = _define(
+    "A140001", "The subject has not granted any scope to the client (ID = {client_id}) yet.")
 
 # --- Tessera's own operations (group 900+) -----------------------------------------------------
 KEYS_ROTATED = _define(

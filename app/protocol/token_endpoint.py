@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 from app.protocol import result_codes as rc
 from app.protocol.actions import ActionFailure, ActionResult
 from app.protocol.client_auth import ClientAuthError, authenticate_client, client_id_of
+from app.protocol.grants_bookkeeping import after_tokens_issued
 from app.protocol.jwt_access_token import build_jwt_access_token
 from app.protocol.ports import ClientRecord, RefreshTokenRecord, ServiceRecord, TicketRecord
 from app.protocol.result_codes import ResultCode
@@ -49,6 +50,7 @@ class TokenPorts:
     grants: object        # storage GrantRepository (tickets, codes, replay records)
     now_ms: int
     signing_key: object = None  # (service_api_key, alg) -> SigningKeyRecord | None
+    granted_scopes: object = None  # storage GrantedScopesRepository; None: not recorded
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,7 @@ async def issue(call: TokenCall, *, subject: str | None, scopes: list[str], payl
     order = token_order(call, subject, scopes, payload, grant_id)
     minted = mint_for(call.service, call.ports, order)
     await call.ports.tokens.store(minted.access, minted.refresh)
+    await after_tokens_issued(call.ports, call.service, call.client, minted.access)
     return ok_result(call, minted, code)
 
 
@@ -257,7 +260,12 @@ def _ok_members(call: TokenCall, minted: MintedTokens) -> dict:
         "properties": access.payload.get("properties", []),
         "clientAuthMethod": call.auth_method, "grantId": access.grant_id,
         "refreshTokenScopes": list(refresh.scopes) if refresh else None,
+        "jwtAccessToken": minted.access_token if _is_jwt(call.service) else None,
     }
+
+
+def _is_jwt(service: ServiceRecord) -> bool:
+    return service.document.get("accessTokenSignAlg") not in (None, "NONE")
 
 
 def _seconds_left(expires_at: int, now: int) -> int:
@@ -292,7 +300,11 @@ async def refresh_token_grant(call: TokenCall) -> ActionResult:
                                    kept_expiry)
     if outcome != "ok":
         raise ActionFailure("BAD_REQUEST", _REFRESH_REFUSALS[outcome])
-    return ok_result(call, minted, rc.REFRESH_ISSUED)
+    result = ok_result(call, minted, rc.REFRESH_ISSUED)
+    if service.document.get("idTokenReissuable") and "openid" in scopes:
+        # The front-end may answer as OK or call /idtoken/reissue for a fresh ID token.
+        return replace(result, action="ID_TOKEN_REISSUABLE")
+    return result
 
 
 _REFRESH_REFUSALS = {"reused": rc.REFRESH_TOKEN_REUSED, "expired": rc.REFRESH_TOKEN_EXPIRED,
@@ -416,6 +428,9 @@ async def token_issue(body: dict, service: ServiceRecord, ports: TokenPorts) -> 
         return await issue(call, subject=subject, scopes=ticket.payload["scopes"],
                            payload=payload, code=rc.PASSWORD_ISSUED)
     except ActionFailure as failure:
+        # TokenIssueResponse knows only OK and INTERNAL_SERVER_ERROR (reference §2.2): a bad
+        # ticket is the caller's problem, reported as the latter.
+        failure.action = "INTERNAL_SERVER_ERROR"
         return failure.result(error_json(failure.code, failure.params, service.document))
 
 

@@ -1,7 +1,7 @@
 """Token management APIs (reference §2.3): create, revoke, delete and list access tokens on the
 service's behalf, outside any OAuth flow."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import SimpleNamespace
 
 from app.protocol import entities
@@ -11,6 +11,7 @@ from app.protocol.errors import ApiError
 from app.protocol.ports import ServiceRecord
 from app.protocol.token_endpoint import mint_for
 from app.protocol.tokens import (
+    PERSISTENT_EXPIRY_MS,
     REFRESHABLE_GRANTS,
     TokenOrder,
     effective_duration,
@@ -147,6 +148,7 @@ def _created_members(request: TokenCreateRequest, minted, now_ms: int) -> dict:
         "refreshToken": minted.refresh_token,
         "properties": request.properties,
         "tokenId": minted.access.digest,
+        "jwtAccessToken": minted.access_token if minted.access_token.count(".") == 2 else None,
         "refreshTokenScopes": request.scopes if minted.refresh else None,
     }
 
@@ -167,3 +169,53 @@ def token_summary(record, refresh) -> dict:
         "properties": record.payload.get("properties", []),
         "refreshTokenScopes": list(refresh.scopes) if refresh else None,
     }
+
+
+async def update_token(body: dict, service: ServiceRecord, tokens, now_ms: int,
+                       digest_of) -> ActionResult:
+    """`/auth/token/update` (reference §2.3): new expiry, scopes or properties for a token."""
+    try:
+        record = await _token_to_update(body, service, tokens, digest_of)
+        updated = _updated(record, body, now_ms)
+        await tokens.update_access_token(updated)
+        return ActionResult("OK", rc.TOKEN_UPDATED, members={
+            "accessToken": body.get("accessToken"), "tokenType": "Bearer",
+            "accessTokenExpiresAt": updated.expires_at, "scopes": updated.scopes,
+            "properties": updated.payload.get("properties", []), "tokenId": updated.digest})
+    except ActionFailure as failure:
+        return failure.result()
+
+
+async def _token_to_update(body: dict, service: ServiceRecord, tokens, digest_of):
+    identifier = body.get("accessToken") or body.get("accessTokenHash") or body.get("tokenId")
+    if not identifier or not isinstance(identifier, str):
+        raise ActionFailure("BAD_REQUEST", rc.TOKEN_UPDATE_TOKEN_MISSING)
+    record = await tokens.access_token(service.api_key, digest_of(identifier))
+    if record is None:
+        raise ActionFailure("NOT_FOUND", rc.TOKEN_UPDATE_TOKEN_UNKNOWN)
+    return record
+
+
+def _updated(record, body: dict, now_ms: int):
+    changes = {}
+    if body.get("scopes") is not None:
+        changes["scopes"] = _strings("scopes", body["scopes"])
+    if body.get("properties") is not None:
+        changes["payload"] = {**record.payload, "properties": _properties(body["properties"])}
+    expires_at = _expiry(body, record, now_ms)
+    if expires_at is not None:
+        changes["expires_at"] = expires_at
+    return replace(record, **changes)
+
+
+def _expiry(body: dict, record, now_ms: int) -> int | None:
+    if body.get("accessTokenPersistent") is True:
+        return PERSISTENT_EXPIRY_MS
+    value = body.get("accessTokenExpiresAt")
+    if not value:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value <= now_ms:
+        raise ActionFailure("BAD_REQUEST", rc.TOKEN_UPDATE_VALUE_INVALID,
+                            key="accessTokenExpiresAt",
+                            reason=f"{value!r} is not a future time in epoch milliseconds")
+    return value

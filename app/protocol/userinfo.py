@@ -10,10 +10,9 @@ import json
 
 from app.protocol import result_codes as rc
 from app.protocol.actions import ActionFailure, ActionResult
-from app.protocol.id_token import sign_jwt
-from app.protocol.introspection import bearer_challenge
+from app.protocol.id_token import sign_jwt, subject_for
+from app.protocol.introspection import bearer_challenge, presented_token
 from app.protocol.ports import AccessTokenRecord, ServiceRecord
-from app.protocol.tokens import token_digest
 
 # OIDC Core §5.4: the claims each scope value asks for.
 SCOPE_CLAIMS = {
@@ -30,8 +29,10 @@ async def userinfo(body: dict, service: ServiceRecord, clients, tokens,
                    now_ms: int) -> ActionResult:
     try:
         record, client = await _usable_token(body, service, clients, tokens, now_ms)
-        return ActionResult("OK", rc.USERINFO_OK, members=_userinfo_members(
-            record, client, requested_claims(record, service.document)))
+        members = _userinfo_members(record, client, requested_claims(record, service.document))
+        # The front-end hands the token back to /auth/userinfo/issue (reference handlers read
+        # it from this response).
+        return ActionResult("OK", rc.USERINFO_OK, members={**members, "token": body["token"]})
     except ActionFailure as failure:
         return failure.result(bearer_challenge(failure, service.document))
 
@@ -41,22 +42,17 @@ async def userinfo_issue(body: dict, service: ServiceRecord, clients, tokens, no
     try:
         record, client = await _usable_token(body, service, clients, tokens, now_ms)
         claims = _claims_of(body.get("claims"))
-        content = _response_claims(record, service.document, claims, body.get("sub"))
+        subject = body.get("sub") or subject_for(record.subject, client.document,
+                                                 service.document)
+        content = _response_claims(record, service.document, claims, subject)
         return _issued(content, service, client, signing_key, now_ms)
     except ActionFailure as failure:
         return failure.result(bearer_challenge(failure, service.document))
 
 
 async def _usable_token(body, service, clients, tokens, now_ms):
-    value = body.get("token")
-    if not isinstance(value, str) or not value:
-        raise ActionFailure("BAD_REQUEST", rc.USERINFO_TOKEN_MISSING)
-    record = await tokens.access_token(service.api_key, token_digest(value))
-    client = await clients.get(service.api_key, record.client_id) if record else None
-    if record is None or client is None:
-        raise ActionFailure("UNAUTHORIZED", rc.INTROSPECTION_TOKEN_UNKNOWN)
-    if client.locked:
-        raise ActionFailure("UNAUTHORIZED", rc.INTROSPECTION_CLIENT_LOCKED)
+    record, client = await presented_token(body, service, clients, tokens,
+                                           rc.USERINFO_TOKEN_MISSING)
     if record.expires_at <= now_ms:
         raise ActionFailure("UNAUTHORIZED", rc.INTROSPECTION_TOKEN_EXPIRED)
     if "openid" not in record.scopes:

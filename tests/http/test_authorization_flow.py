@@ -218,3 +218,86 @@ async def test_concurrent_code_redemptions_on_postgres_exactly_one_wins(nursery,
                 racers.start_soon(redeem)
         assert [r["action"] for r in results].count("OK") == 1
         assert {r["resultCode"] for r in results if r["action"] != "OK"} == {"A050306"}
+
+
+async def test_refresh_can_reissue_an_id_token(sqlite_node):
+    service, auth, client = await setup(sqlite_node)
+    await sqlite_node.http.post(f"/api/service/update/{service['apiKey']}", headers=OWNER,
+                                json={**service, "idTokenReissuable": True})
+    started = await authorize(sqlite_node, auth, client)
+    code = (await issue(sqlite_node, auth, started["ticket"]))["authorizationCode"]
+    first = json.loads((await exchange(sqlite_node, auth, client, code))["responseContent"])
+    refreshed = (await sqlite_node.http.post("/api/auth/token", headers=auth, json={
+        "parameters": urlencode({"grant_type": "refresh_token",
+                                 "refresh_token": first["refresh_token"]}),
+        "clientId": str(client["clientId"]), "clientSecret": client["clientSecret"]})).json()
+    assert refreshed["action"] == "ID_TOKEN_REISSUABLE"
+    tokens = json.loads(refreshed["responseContent"])
+    reissued = (await sqlite_node.http.post("/api/idtoken/reissue", headers=auth, json={
+        "accessToken": tokens["access_token"], "refreshToken": tokens["refresh_token"],
+        "claims": json.dumps({"name": "Alice"})})).json()
+    assert (reissued["action"], reissued["resultCode"]) == ("OK", "A346001")
+    content = json.loads(reissued["responseContent"])
+    assert content["access_token"] == tokens["access_token"]
+    claims = await verify_id_token(sqlite_node, auth, content["id_token"], CodeIDToken,
+                                   client_id=str(client["clientId"]),
+                                   access_token=tokens["access_token"])
+    assert claims["sub"] == "alice" and claims["name"] == "Alice"
+    stale = (await sqlite_node.http.post("/api/idtoken/reissue", headers=auth, json={
+        "accessToken": first["access_token"], "refreshToken": first["refresh_token"]})).json()
+    assert (stale["action"], stale["resultCode"]) == ("CALLER_ERROR", "A346202")
+
+
+async def pairwise_sub(node, auth, client, redirect_uri=REDIRECT) -> tuple[str, str]:
+    started = await authorize(node, auth, client, redirect_uri=redirect_uri)
+    code = (await issue(node, auth, started["ticket"]))["authorizationCode"]
+    exchanged = await exchange(node, auth, client, code, redirect_uri=redirect_uri)
+    content = json.loads(exchanged["responseContent"])
+    claims = await verify_id_token(node, auth, content["id_token"], CodeIDToken, nonce="n-1",
+                                   client_id=str(client["clientId"]),
+                                   access_token=content["access_token"])
+    return claims["sub"], content["access_token"]
+
+
+async def test_pairwise_subjects_are_stable_per_sector_and_differ_across_sectors(sqlite_node):
+    service, auth, client = await setup(sqlite_node, subjectType="PAIRWISE")
+    first, access_token = await pairwise_sub(sqlite_node, auth, client)
+    second, _ = await pairwise_sub(sqlite_node, auth, client)
+    assert first == second != "alice"
+    other = (await sqlite_node.http.post("/api/client/create", headers=auth, json={
+        "clientName": "other", "subjectType": "PAIRWISE",
+        "redirectUris": ["https://other.example.org/cb"],
+        "grantTypes": ["AUTHORIZATION_CODE"], "responseTypes": ["CODE"]})).json()
+    elsewhere, _ = await pairwise_sub(sqlite_node, auth, other, "https://other.example.org/cb")
+    assert elsewhere not in (first, "alice")
+    info = (await sqlite_node.http.post("/api/auth/userinfo/issue", headers=auth, json={
+        "token": access_token, "claims": "{}"})).json()
+    assert json.loads(info["responseContent"])["sub"] == first
+    assert "_pairwiseSalt" not in (await sqlite_node.http.get(
+        f"/api/service/get/{service['apiKey']}", headers=OWNER)).json()
+
+
+async def test_id_token_hint_names_the_expected_subject_and_forgeries_are_refused(sqlite_node):
+    _, auth, client = await setup(sqlite_node)
+    started = await authorize(sqlite_node, auth, client)
+    code = (await issue(sqlite_node, auth, started["ticket"]))["authorizationCode"]
+    id_token = json.loads((await exchange(sqlite_node, auth, client, code))[
+        "responseContent"])["id_token"]
+    hinted = await authorize(sqlite_node, auth, client, prompt="none", id_token_hint=id_token)
+    assert (hinted["action"], hinted["subject"]) == ("NO_INTERACTION", "alice")
+
+    header, payload, signature = id_token.split(".")
+    forged_payload = base64.urlsafe_b64encode(json.dumps(
+        {**json.loads(base64.urlsafe_b64decode(payload + "==")), "sub": "mallory"}
+    ).encode()).rstrip(b"=").decode()
+    forged = await authorize(sqlite_node, auth, client, prompt="none",
+                             id_token_hint=f"{header}.{forged_payload}.{signature}")
+    assert (forged["action"], forged["resultCode"]) == ("LOCATION", "A004380")
+    assert parse_qs(urlsplit(forged["responseContent"]).query)["error"] == ["invalid_request"]
+
+    other = (await sqlite_node.http.post("/api/client/create", headers=auth, json={
+        "clientName": "other", "redirectUris": [REDIRECT],
+        "grantTypes": ["AUTHORIZATION_CODE"], "responseTypes": ["CODE"]})).json()
+    elsewhere = await authorize(sqlite_node, auth, other, id_token_hint=id_token)
+    assert elsewhere["resultCode"] == "A004380"
+    assert "'aud'" in elsewhere["resultMessage"]

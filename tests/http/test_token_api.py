@@ -159,3 +159,36 @@ async def test_list_delete_and_revoke(node):
     assert result["resultCode"] == "A088302"
     nothing = await node.http.post("/api/auth/token/revoke", json={}, headers=auth)
     assert nothing.status_code == 400 and nothing.json()["resultCode"] == "A312201"
+
+
+async def test_token_update_changes_scopes_properties_and_expiry(node):
+    _, auth, client = await service_with_client(node)
+    created = await create(node, auth, grantType="AUTHORIZATION_CODE",
+                           clientId=client["clientId"], subject="alice", scopes=["read"])
+    new_expiry = created["expiresAt"] + 3_600_000
+    response = await node.http.post("/api/auth/token/update", headers=auth, json={
+        "accessToken": created["accessToken"], "scopes": ["openid", "read"],
+        "properties": [{"key": "k", "value": "v", "hidden": False}],
+        "accessTokenExpiresAt": new_expiry})
+    updated = response.json()
+    assert (updated["action"], updated["resultCode"]) == ("OK", "A135001")
+    assert updated["accessTokenExpiresAt"] == new_expiry
+    result = await introspect(node, auth, token=created["accessToken"])
+    assert result["scopes"] == ["openid", "read"] and result["expiresAt"] == new_expiry
+    assert result["properties"] == [{"key": "k", "value": "v", "hidden": False}]
+
+
+@pytest.mark.parametrize(("members", "action", "code"), [
+    ({}, "BAD_REQUEST", "A135201"),
+    ({"accessToken": "unknown"}, "NOT_FOUND", "A135202"),
+    ({"accessTokenExpiresAt": 1}, "BAD_REQUEST", "A135203"),
+], ids=["no-token", "unknown-token", "expiry-in-the-past"])
+async def test_token_update_refusals(sqlite_node, members, action, code):
+    _, auth, client = await service_with_client(sqlite_node)
+    created = await create(sqlite_node, auth, grantType="CLIENT_CREDENTIALS",
+                           clientId=client["clientId"])
+    if "accessTokenExpiresAt" in members:
+        members = {**members, "accessTokenHash": created["tokenId"]}
+    result = (await sqlite_node.http.post("/api/auth/token/update", headers=auth,
+                                          json=members)).json()
+    assert (result["action"], result["resultCode"]) == (action, code)

