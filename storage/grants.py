@@ -35,12 +35,13 @@ class GrantRepository:
     async def create_code(self, code: CodeRecord) -> None:
         await self._bridge.call(self._create, AuthorizationCode, code, _CODE_COLUMNS)
 
-    async def redeem_code(self, service_api_key: int, digest: str,
+    async def redeem_code(self, service_api_key: int, digest: str, client_id: int,
                           now: int) -> tuple[CodeRecord | None, bool]:
-        """(the code, True) on its first redemption; (the code, False) when it was already
-        redeemed (RFC 6749 §4.1.2: the caller then revokes what it issued); (None, False) when
-        unknown."""
-        return await self._bridge.call(self._redeem_code, service_api_key, digest, now)
+        """(the code, True) on its first redemption by its own client; (the code, False) when
+        it was already redeemed (RFC 6749 §4.1.2: the caller then revokes what it issued) or
+        belongs to another client (which cannot use it up); (None, False) when unknown."""
+        return await self._bridge.call(self._redeem_code, service_api_key, digest, client_id,
+                                       now)
 
     async def first_use(self, service_api_key: int, kind: str, value_digest: str,
                         expires_at: int) -> bool:
@@ -73,9 +74,10 @@ class GrantRepository:
         taken = await AuthorizationTicket.filter(digest=digest).delete()
         return _record(TicketRecord, row, _TICKET_COLUMNS) if taken == 1 else None
 
-    async def _redeem_code(self, service_api_key, digest, now):
+    async def _redeem_code(self, service_api_key, digest, client_id, now):
         claimed = await AuthorizationCode.filter(
-            service_id=service_api_key, digest=digest, consumed_at=None).update(consumed_at=now)
+            service_id=service_api_key, digest=digest, client_id=client_id,
+            consumed_at=None).update(consumed_at=now)
         row = await AuthorizationCode.get_or_none(service_id=service_api_key, digest=digest)
         if row is None:
             return None, False

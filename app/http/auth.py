@@ -11,7 +11,7 @@ from quart import request
 
 from app.protocol import result_codes as rc
 from app.protocol.errors import ApiError
-from app.protocol.ports import ServiceRecord
+from app.protocol.ports import ServiceRecord, is_numeric_id
 
 
 @dataclass(frozen=True)
@@ -71,8 +71,8 @@ def secrets_match(presented: str, expected: str) -> bool:
 
 async def service_by_basic(storage, credentials: Credentials) -> ServiceRecord:
     """v2 service APIs: Basic with the service's API key and secret."""
-    service = await storage.services.get(int(credentials.user)) if (
-        credentials.user.isdigit() and len(credentials.user) < 19) else None
+    service = (await storage.services.get(int(credentials.user))
+               if is_numeric_id(credentials.user) else None)
     if service is None:
         raise ApiError(rc.SERVICE_UNKNOWN)
     if not secrets_match(credentials.secret, service.api_secret):
@@ -138,7 +138,7 @@ async def authenticate_any(storage, credentials: Credentials) -> Caller:
     if credentials.scheme == "bearer":
         owner_id, _ = await token_grant(storage, credentials)
         return Caller(owner_id=owner_id, service=None)
-    if credentials.user.isdigit():
+    if is_numeric_id(credentials.user):
         try:
             service = await service_by_basic(storage, credentials)
             return Caller(owner_id=service.owner_id, service=service)

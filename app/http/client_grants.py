@@ -129,7 +129,7 @@ def _index(values: dict, key: str) -> int:
     value = values.get(key)
     if value is None or value == "":
         return 0
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ApiError(rc.VALUE_INVALID, key=key, reason=f"{value!r} is not a non-negative integer")

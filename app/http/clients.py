@@ -11,7 +11,7 @@ from app.outbound import OutboundError, fetch_json
 from app.protocol import management
 from app.protocol import result_codes as rc
 from app.protocol.errors import ApiError
-from app.protocol.ports import ClientRecord, ServiceRecord
+from app.protocol.ports import ClientRecord, ServiceRecord, is_numeric_id
 from storage.errors import ConflictError
 
 blueprint = Blueprint("clients", __name__)
@@ -20,7 +20,7 @@ blueprint = Blueprint("clients", __name__)
 async def resolve_client(service: ServiceRecord, identifier: str) -> ClientRecord:
     """A client by numeric ID, or by alias when both the service and the client allow it."""
     clients = context().storage.clients
-    if identifier.isdigit() and len(identifier) < 19:
+    if is_numeric_id(identifier):
         client = await clients.get(service.api_key, int(identifier))
         if client is not None:
             return client

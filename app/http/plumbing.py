@@ -21,7 +21,7 @@ def api_path() -> str:
     if path.startswith("/api/"):
         path = path[4:]
         head, _, rest = path[1:].partition("/")
-        if head.isdigit() and rest:
+        if head.isascii() and head.isdigit() and rest:
             path = "/" + rest
     return path
 

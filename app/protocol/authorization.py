@@ -20,6 +20,7 @@ from app.protocol.authorization_request import (
 from app.protocol.authorization_response import (
     error_result,
     issuer_parameter,
+    oauth_description,
     response_action,
     response_content,
 )
@@ -27,7 +28,7 @@ from app.protocol.grants_bookkeeping import after_tokens_issued
 from app.protocol.id_token import build_id_token, subject_for
 from app.protocol.id_token_hint import HintRejected, verify_id_token_hint
 from app.protocol.ports import CodeRecord, ServiceRecord, TicketRecord
-from app.protocol.token_endpoint import find_client, mint_for
+from app.protocol.token_endpoint import checked_properties, find_client, mint_for
 from app.protocol.tokens import TokenOrder, effective_duration, new_token_value, token_digest
 from app.protocol.userinfo import SCOPE_CLAIMS
 
@@ -167,6 +168,8 @@ def _json_or_none(value) -> str | None:
 async def authorization_issue(body: dict, service: ServiceRecord,
                               ports: AuthorizationPorts) -> ActionResult:
     try:
+        # The request is checked before the ticket is spent, so a mistake can be retried.
+        _Grant.from_issue(body, None)
         ticket = await take_ticket(body, service, ports, "/auth/authorization/issue")
         request = AuthorizationRequest.from_dict(ticket.payload["request"])
         grant = _Grant.from_issue(body, request)
@@ -202,14 +205,15 @@ class _Grant:
     access_token_duration: int
 
     @classmethod
-    def from_issue(cls, body: dict, request: AuthorizationRequest) -> "_Grant":
+    def from_issue(cls, body: dict, request: AuthorizationRequest | None) -> "_Grant":
+        """The grant, or only the checks that need no request when `request` is None."""
         subject = body.get("subject")
         if not subject or not isinstance(subject, str):
             raise ActionFailure("INTERNAL_SERVER_ERROR", rc.AUTHORIZATION_SUBJECT_MISSING)
         return cls(subject=subject, sub=body.get("sub") or None,
                    auth_time=_optional_int(body, "authTime"), acr=body.get("acr") or None,
-                   claims=_claims(body.get("claims")), properties=body.get("properties") or [],
-                   scopes=_approved_scopes(body.get("scopes"), request),
+                   claims=_claims(body.get("claims")), properties=checked_properties(body),
+                   scopes=_approved_scopes(body.get("scopes"), request) if request else [],
                    access_token_duration=_optional_int(body, "accessTokenDuration") or 0)
 
     def to_dict(self) -> dict:
@@ -344,7 +348,8 @@ def id_token_for_code(request: AuthorizationRequest, grant: dict, service: Servi
 
 def _error_json(failure: ActionFailure) -> str:
     return json.dumps({"error": failure.code.oauth_error or "server_error",
-                       "error_description": failure.code.message(**failure.params)})
+                       "error_description": oauth_description(
+                           failure.code.message(**failure.params))})
 
 
 # --- /auth/authorization/fail ------------------------------------------------------------------
@@ -376,9 +381,11 @@ async def ticket_info(body: dict, service: ServiceRecord, ports) -> ActionResult
 
 
 async def ticket_update(body: dict, service: ServiceRecord, ports) -> ActionResult:
-    context = (body.get("info") or {}).get("context")
+    info = body.get("info") or {}
+    context = info.get("context") if isinstance(info, dict) else None
     value = body.get("ticket")
-    if not isinstance(value, str) or not value:
+    if (not isinstance(value, str) or not value or not isinstance(info, dict)
+            or not isinstance(context, str | None)):
         return ActionResult("CALLER_ERROR", rc.AUTHORIZATION_TICKET_MISSING,
                             {"api": "/auth/authorization/ticket/update"})
     updated = await ports.grants.update_ticket_context(service.api_key, token_digest(value),

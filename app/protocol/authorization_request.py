@@ -197,7 +197,7 @@ def _requirer(pending: _Pending, flag: str) -> str | None:
 
 def check_parameters_present(parameters: str | None, service: ServiceRecord) -> _Pending:
     # Reference §2.0: no `parameters` is the caller's mistake; empty ones are the client's.
-    if parameters is None:
+    if not isinstance(parameters, str):
         raise AuthorizationError(rc.AUTHZ_PARAMETERS_MISSING)
     values: dict[str, list[str]] = {}
     # RFC 6749 §3.1: a parameter sent without a value is treated as omitted.

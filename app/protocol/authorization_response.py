@@ -132,7 +132,7 @@ def error_result(request_or_partial: RedirectTarget | None, code: ResultCode,
 def _error_members(code: ResultCode, service_document: dict, params: dict) -> dict[str, str]:
     members = {"error": code.oauth_error or "invalid_request"}
     if not service_document.get("errorDescriptionOmitted"):
-        members["error_description"] = _description(code.message(**params))
+        members["error_description"] = oauth_description(code.message(**params))
     return members
 
 
@@ -154,6 +154,7 @@ def issuer_parameter(service_document: dict) -> dict[str, str]:
     return {"iss": issuer}
 
 
-def _description(message: str) -> str:
+def oauth_description(message: str) -> str:
+    """RFC 6749 §5.2: error_description holds %x20-21 / %x23-5B / %x5D-7E only."""
     text = message.replace("§", "Section ").replace('"', "'").replace("\\", "/")
     return "".join(ch if ch in _DESCRIPTION_CHARS else "?" for ch in text)

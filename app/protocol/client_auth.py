@@ -216,7 +216,10 @@ def _method_used(parameters: Mapping[str, str], basic_id: str | None,
 
 
 def _assertion_method(alg: object) -> str:
-    if isinstance(alg, str) and alg.lower() == "none":
+    if not isinstance(alg, str):
+        raise ClientAuthError(rc.CLIENT_ASSERTION_ALG_UNSUPPORTED, alg=_shown(alg),
+                              supported=_SUPPORTED_ALGS)
+    if alg.lower() == "none":
         # RFC 7523 §3 item 9: the JWT MUST be signed or MACed; 'none' would need no key at all.
         raise ClientAuthError(rc.CLIENT_ASSERTION_UNSIGNED, alg=alg)
     if alg in HMAC_KEY_BYTES:
@@ -470,7 +473,8 @@ def _required(claims: dict, claim: str, rule: str) -> Any:
 
 def _numeric_date_ms(claims: dict, claim: str) -> int:
     value = claims[claim]
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if (isinstance(value, bool) or not isinstance(value, int | float)
+            or not math.isfinite(value) or not 0 <= value < 1e11):  # beyond the year 5000
         raise ClientAuthError(rc.CLIENT_ASSERTION_CLAIM_MALFORMED, claim=claim,
                               value=_shown(value), expected="a NumericDate (seconds since the "
                                                             "epoch, RFC 7519 §2)")

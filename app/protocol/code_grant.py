@@ -43,7 +43,8 @@ async def authorization_code_grant(call: TokenCall) -> ActionResult:
 
 async def _redeemed(call: TokenCall, digest: str) -> CodeRecord:
     service_key, now = call.service.api_key, call.ports.now_ms
-    code, first = await call.ports.grants.redeem_code(service_key, digest, now)
+    code, first = await call.ports.grants.redeem_code(service_key, digest,
+                                                      call.client.client_id, now)
     if code is None:
         raise ActionFailure("BAD_REQUEST", rc.CODE_UNKNOWN)
     if code.client_id != call.client.client_id:

@@ -33,6 +33,7 @@ async def presented_token(body: dict, service, clients, tokens, missing_code):
 
 
 async def _introspect(body, service, clients, tokens, now_ms) -> ActionResult:
+    _required_scopes(body.get("scopes"))  # a malformed request is refused before any look-up
     record, client = await presented_token(body, service, clients, tokens,
                                            rc.INTROSPECTION_TOKEN_MISSING)
     refreshable = await _refreshable(record, service, tokens, now_ms)
@@ -64,12 +65,20 @@ async def _refreshable(record: AccessTokenRecord, service, tokens, now_ms: int) 
 
 
 def _check_requirements(body: dict, record: AccessTokenRecord) -> None:
-    for scope in body.get("scopes") or []:
+    for scope in _required_scopes(body.get("scopes")):
         if scope not in record.scopes:
             raise ActionFailure("FORBIDDEN", rc.INTROSPECTION_SCOPE_INSUFFICIENT, scope=scope)
     subject = body.get("subject")
     if subject and subject != record.subject:
         raise ActionFailure("FORBIDDEN", rc.INTROSPECTION_SUBJECT_DIFFERS)
+
+
+def _required_scopes(value) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ActionFailure("BAD_REQUEST", rc.INTROSPECTION_SCOPES_INVALID)
+    return value
 
 
 def _token_members(record: AccessTokenRecord, client, refreshable: bool) -> dict:

@@ -63,6 +63,12 @@ class Page:
     items: list
 
 
+def is_numeric_id(text: str) -> bool:
+    """A numeric service or client ID: ASCII digits only (str.isdigit() also accepts '²' or
+    Arabic-Indic digits, which int() either rejects or maps onto another ID)."""
+    return 0 < len(text) < 19 and text.isascii() and text.isdigit()
+
+
 class Clock(Protocol):
     def now_ms(self) -> int: ...
 

@@ -161,6 +161,8 @@ TOKEN_REVOKE_NO_FILTER = _define(
 INTROSPECTION_OK = _action("A056001", "The access token is valid.")
 INTROSPECTION_TOKEN_MISSING = _action(
     "A056201", "The introspection request does not contain 'token'.")
+INTROSPECTION_SCOPES_INVALID = _action(
+    "A056202", "'scopes' of the introspection request must be an array of strings.")
 INTROSPECTION_SCOPE_INSUFFICIENT = _action(
     "A064302", "The access token does not cover the required scope '{scope}'.",
     oauth_error="insufficient_scope")
@@ -289,6 +291,8 @@ CLIENT_ASSERTION_REPLAYED = _action(
 ACCESS_TOKEN_KEY_MISSING = _action(
     "A047101", "No current signing key exists for '{alg}'; the JWT access token cannot be "
     "signed.")
+PROPERTIES_INVALID = _action(
+    "A050201", "'properties' in the request from the service is unusable: {reason}.")
 TOKEN_PARAMETERS_MISSING = _action(
     "A049201", "The /auth/token request from the service does not contain 'parameters'.")
 TOKEN_PARAMETER_DUPLICATED = _action(
@@ -365,9 +369,6 @@ REVOCATION_PARAMETERS_MISSING = _action(
     "A115201", "The /auth/revocation request from the service does not contain 'parameters'.")
 REVOCATION_TOKEN_MISSING = _action(
     "A115301", "The revocation request does not contain 'token' parameter.", "invalid_request")
-REVOCATION_HINT_UNSUPPORTED = _action(
-    "A115302", "'{hint}' is not a token type hint this server supports (RFC 7009 §2.1 "
-    "defines access_token and refresh_token).", "unsupported_token_type")
 
 # --- Authorization request (groups 004-014, 124, 150; RFC 6749 §4.1.1, OIDC Core §3.1.2) ---
 # Reference numbers where the meaning matches; Tessera's own serials start at 60, clear of the

@@ -15,15 +15,23 @@ from urllib.parse import parse_qsl
 
 from app.protocol import result_codes as rc
 from app.protocol.actions import ActionFailure, ActionResult
+from app.protocol.authorization_response import oauth_description
 from app.protocol.client_auth import ClientAuthError, authenticate_client, client_id_of
 from app.protocol.grants_bookkeeping import after_tokens_issued
 from app.protocol.jwt_access_token import build_jwt_access_token
-from app.protocol.ports import ClientRecord, RefreshTokenRecord, ServiceRecord, TicketRecord
+from app.protocol.ports import (
+    ClientRecord,
+    RefreshTokenRecord,
+    ServiceRecord,
+    TicketRecord,
+    is_numeric_id,
+)
 from app.protocol.result_codes import ResultCode
 from app.protocol.tokens import (
     REFRESHABLE_GRANTS,
     MintedTokens,
     TokenOrder,
+    decode_properties,
     effective_duration,
     mint,
     new_token_value,
@@ -85,13 +93,20 @@ async def authenticated_client(parameters: dict, body: dict, service: ServiceRec
                                ports: TokenPorts) -> tuple[ClientRecord, bool, str]:
     """(client, alias used, authentication method) of a request to the token endpoint or an
     endpoint authenticating clients the same way (revocation, RFC 7009 §2.1)."""
+    body = {**body, "clientId": _string_or_none(body.get("clientId")),
+            "clientSecret": _string_or_none(body.get("clientSecret"))}
     client, alias_used = await _load_client(parameters, body, service, ports)
     authentication = await authenticate_client(
-        parameters=parameters, basic_id=body.get("clientId"),
-        basic_secret=body.get("clientSecret"), client=client, service=service.document,
+        parameters=parameters, basic_id=body["clientId"],
+        basic_secret=body["clientSecret"], client=client, service=service.document,
         token_endpoint=service.document.get("tokenEndpoint", ""), now_ms=ports.now_ms,
         replay=_ReplayGuard(ports.grants))
     return client, alias_used, authentication.method
+
+
+def _string_or_none(value: object) -> str | None:
+    """Basic credentials relayed by the front-end; anything but a string counts as absent."""
+    return value if isinstance(value, str) and value else None
 
 
 def decode_parameters(parameters: object) -> dict[str, str]:
@@ -119,7 +134,7 @@ async def _load_client(parameters, body, service, ports) -> tuple[ClientRecord, 
 async def find_client(clients, service: ServiceRecord,
                       identifier: str) -> tuple[ClientRecord, bool] | None:
     """(client, alias used) by numeric ID, or by alias when service and client allow it."""
-    if identifier.isdigit() and len(identifier) < 19:
+    if is_numeric_id(identifier):
         client = await clients.get(service.api_key, int(identifier))
         if client is not None:
             return client, False
@@ -156,11 +171,20 @@ class _ReplayGuard:
         return await self._grants.first_use(service_api_key, "jti", digest, expires_at_ms)
 
 
+def checked_properties(body: dict) -> list[dict]:
+    """`properties` from the service's request; a malformed value is the caller's error."""
+    try:
+        return decode_properties(body.get("properties"))
+    except ValueError as error:
+        raise ActionFailure("INTERNAL_SERVER_ERROR", rc.PROPERTIES_INVALID,
+                            reason=str(error)) from None
+
+
 def error_json(code: ResultCode, params: dict, service: dict) -> str:
     """RFC 6749 §5.2 error body, with the result message unless the service omits it."""
     body = {"error": code.oauth_error or "server_error"}
     if not service.get("errorDescriptionOmitted"):
-        body["error_description"] = code.message(**params)
+        body["error_description"] = oauth_description(code.message(**params))
     return json.dumps(body, separators=(",", ":"))
 
 
@@ -280,7 +304,7 @@ async def client_credentials_grant(call: TokenCall) -> ActionResult:
         raise ActionFailure("BAD_REQUEST", rc.CLIENT_CREDENTIALS_PUBLIC_CLIENT)
     scopes = requested_scopes(call.parameters, call.service.document, call.client)
     return await issue(call, subject=None, scopes=scopes,
-                       payload={"properties": call.body.get("properties") or []},
+                       payload={"properties": checked_properties(call.body)},
                        code=rc.CLIENT_CREDENTIALS_ISSUED)
 
 
@@ -419,12 +443,13 @@ _FAIL_REASONS = {
 
 async def token_issue(body: dict, service: ServiceRecord, ports: TokenPorts) -> ActionResult:
     try:
+        # The request is checked before the ticket is spent, so a mistake can be retried.
         subject = body.get("subject")
-        ticket = await _take_ticket(body, service, ports, "/auth/token/issue")
         if not subject or not isinstance(subject, str):
             raise ActionFailure("INTERNAL_SERVER_ERROR", rc.TOKEN_SUBJECT_MISSING)
+        payload = {"properties": checked_properties(body)}
+        ticket = await _take_ticket(body, service, ports, "/auth/token/issue")
         call = await _call_from_ticket(ticket, body, service, ports)
-        payload = {"properties": body.get("properties") or []}
         return await issue(call, subject=subject, scopes=ticket.payload["scopes"],
                            payload=payload, code=rc.PASSWORD_ISSUED)
     except ActionFailure as failure:

@@ -4,24 +4,21 @@ service's behalf, outside any OAuth flow."""
 from dataclasses import dataclass, replace
 from types import SimpleNamespace
 
-from app.protocol import entities
 from app.protocol import result_codes as rc
 from app.protocol.actions import ActionFailure, ActionResult
-from app.protocol.errors import ApiError
 from app.protocol.ports import ServiceRecord
 from app.protocol.token_endpoint import mint_for
 from app.protocol.tokens import (
     PERSISTENT_EXPIRY_MS,
     REFRESHABLE_GRANTS,
     TokenOrder,
+    decode_properties,
     effective_duration,
 )
 
 CREATABLE_GRANTS = frozenset({"AUTHORIZATION_CODE", "IMPLICIT", "PASSWORD", "CLIENT_CREDENTIALS",
                               "REFRESH_TOKEN", "CIBA", "DEVICE_CODE", "TOKEN_EXCHANGE",
                               "JWT_BEARER"})
-_PROPERTY = entities._object({"key": entities.STR, "value": entities.STR,
-                              "hidden": entities.BOOL})
 
 
 @dataclass(frozen=True)
@@ -82,23 +79,11 @@ def _strings(key: str, value) -> list[str]:
 
 
 def _properties(value) -> list[dict]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
+    try:
+        return decode_properties(value)
+    except ValueError as error:
         raise ActionFailure("BAD_REQUEST", rc.TOKEN_CREATE_VALUE_INVALID, key="properties",
-                            reason="it is not an array of {key, value, hidden} objects")
-    decoded = []
-    for index, item in enumerate(value):
-        try:
-            element = _PROPERTY(f"properties[{index}]", item)
-        except ApiError as error:
-            raise ActionFailure("BAD_REQUEST", rc.TOKEN_CREATE_VALUE_INVALID,
-                                key=f"properties[{index}]",
-                                reason=error.params.get("reason", "invalid")) from None
-        if element is not entities.UNSET and "key" in element:
-            decoded.append({"key": element["key"], "value": element.get("value", ""),
-                            "hidden": element.get("hidden", False)})
-    return decoded
+                            reason=str(error)) from None
 
 
 def _check(request: TokenCreateRequest, client) -> None:

@@ -5,6 +5,7 @@ digest is also the `accessTokenHash` the management APIs show.
 """
 
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 
@@ -102,6 +103,31 @@ def mint(order: TokenOrder, now_ms: int) -> MintedTokens:
         created_at=now_ms, expires_at=expires_at,
         refresh_digest=refresh.digest if refresh else None)
     return MintedTokens(access_value, access, refresh_value, refresh)
+
+
+MAX_PROPERTIES_BYTES = 65_535  # reference §3 "Token extra properties"
+
+
+def decode_properties(value) -> list[dict]:
+    """Extra token properties as the API takes them: `[{key, value, hidden}]`. Raises
+    ValueError saying what is wrong."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ValueError("it is not an array of {key, value, hidden} objects")
+    decoded = [_property(index, item) for index, item in enumerate(value)]
+    if len(json.dumps(decoded).encode()) > MAX_PROPERTIES_BYTES:
+        raise ValueError(f"their total size exceeds {MAX_PROPERTIES_BYTES} bytes")
+    return decoded
+
+
+def _property(index: int, item) -> dict:
+    if not isinstance(item, dict) or not isinstance(item.get("key"), str) or not item["key"]:
+        raise ValueError(f"element {index} has no non-empty string 'key'")
+    value = item.get("value")
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"the 'value' of element {index} is not a string")
+    return {"key": item["key"], "value": value or "", "hidden": item.get("hidden") is True}
 
 
 def visible_properties(payload: dict) -> list[dict]:

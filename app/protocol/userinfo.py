@@ -42,8 +42,9 @@ async def userinfo_issue(body: dict, service: ServiceRecord, clients, tokens, no
     try:
         record, client = await _usable_token(body, service, clients, tokens, now_ms)
         claims = _claims_of(body.get("claims"))
-        subject = body.get("sub") or subject_for(record.subject, client.document,
-                                                 service.document)
+        sub = body.get("sub")
+        subject = sub if isinstance(sub, str) and sub else subject_for(
+            record.subject, client.document, service.document)
         content = _response_claims(record, service.document, claims, subject)
         return _issued(content, service, client, signing_key, now_ms)
     except ActionFailure as failure:

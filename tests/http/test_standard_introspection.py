@@ -9,6 +9,7 @@ import trio
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
+from app.protocol.authorization_response import oauth_description
 from app.protocol.tokens import token_digest
 from tests.support import OWNER, basic
 
@@ -192,7 +193,8 @@ async def test_request_errors(sqlite_node, body, action, code, error):
     result = response.json()
     assert (response.status_code, result["action"], result["resultCode"]) == (200, action, code)
     assert json.loads(result["responseContent"]) == {
-        "error": error, "error_description": result["resultMessage"]}
+        # RFC 6749 §5.2 charset: the message with '§' spelled out.
+        "error": error, "error_description": oauth_description(result["resultMessage"])}
 
 
 async def test_duplicate_parameter_is_named(sqlite_node):
