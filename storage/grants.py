@@ -27,10 +27,12 @@ class GrantRepository:
         return await self._bridge.call(self._update_context, service_api_key, digest, context,
                                        now)
 
-    async def consume_ticket(self, service_api_key: int, digest: str,
-                             now: int) -> TicketRecord | None:
-        """Take a live ticket exactly once: the DELETE that removes it decides who wins."""
-        return await self._bridge.call(self._consume_ticket, service_api_key, digest, now)
+    async def consume_ticket(self, service_api_key: int, digest: str, now: int,
+                             kind: str | None = None) -> TicketRecord | None:
+        """Take a live ticket (of `kind`, when given) exactly once: the DELETE that removes it
+        decides who wins. A ticket of another kind is left alone."""
+        return await self._bridge.call(self._consume_ticket, service_api_key, digest, now,
+                                       kind)
 
     async def create_code(self, code: CodeRecord) -> None:
         await self._bridge.call(self._create, AuthorizationCode, code, _CODE_COLUMNS)
@@ -66,10 +68,10 @@ class GrantRepository:
         return bool(await AuthorizationTicket.filter(
             service_id=service_api_key, digest=digest, expires_at__gt=now).update(context=context))
 
-    async def _consume_ticket(self, service_api_key, digest, now) -> TicketRecord | None:
+    async def _consume_ticket(self, service_api_key, digest, now, kind) -> TicketRecord | None:
         row = await AuthorizationTicket.get_or_none(service_id=service_api_key, digest=digest,
                                                     expires_at__gt=now)
-        if row is None:
+        if row is None or (kind is not None and row.payload.get("kind") != kind):
             return None
         taken = await AuthorizationTicket.filter(digest=digest).delete()
         return _record(TicketRecord, row, _TICKET_COLUMNS) if taken == 1 else None

@@ -186,8 +186,8 @@ async def take_ticket(body: dict, service: ServiceRecord, ports, api: str) -> Ti
     if not value or not isinstance(value, str):
         raise ActionFailure("INTERNAL_SERVER_ERROR", rc.AUTHORIZATION_TICKET_MISSING, api=api)
     ticket = await ports.grants.consume_ticket(service.api_key, token_digest(value),
-                                               ports.now_ms)
-    if ticket is None or ticket.payload.get("kind") != "authorization":
+                                               ports.now_ms, kind="authorization")
+    if ticket is None:
         raise ActionFailure("BAD_REQUEST", rc.AUTHORIZATION_TICKET_UNKNOWN)
     return ticket
 

@@ -476,8 +476,8 @@ async def _take_ticket(body: dict, service: ServiceRecord, ports: TokenPorts, ap
     if not value or not isinstance(value, str):
         raise ActionFailure("INTERNAL_SERVER_ERROR", rc.TOKEN_TICKET_MISSING, api=api)
     ticket = await ports.grants.consume_ticket(service.api_key, token_digest(value),
-                                               ports.now_ms)
-    if ticket is None or ticket.payload.get("kind") != "password":
+                                               ports.now_ms, kind="password")
+    if ticket is None:
         raise ActionFailure("BAD_REQUEST", rc.TOKEN_TICKET_UNKNOWN)
     return ticket
 

@@ -115,3 +115,12 @@ async def test_error_descriptions_use_only_the_characters_rfc_6749_allows(sqlite
     assert "§" in result["resultMessage"] and "§" not in description
     assert all(0x20 <= ord(ch) <= 0x7E and ch not in '"\\' for ch in description)
     assert password_tokens  # the shared helpers above drive the real flows
+
+
+async def test_a_ticket_sent_to_the_wrong_api_is_not_spent(sqlite_node):
+    _, auth, client = await flow_setup(sqlite_node)
+    started = await authorize(sqlite_node, auth, client)
+    wrong = (await post(sqlite_node, auth, "/api/auth/token/fail",
+                        {"ticket": started["ticket"], "reason": "UNKNOWN"})).json()
+    assert wrong["resultCode"] == "A054203"
+    assert (await issue(sqlite_node, auth, started["ticket"]))["action"] == "LOCATION"
