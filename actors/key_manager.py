@@ -43,6 +43,7 @@ import structlog
 import trio
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 
+from actors.lease import release_quietly
 from actors.mailbox import Envelope, Mailbox, answer, answer_error
 from app.config import KeySettings
 from app.protocol.ports import Clock, SigningKeyRecord
@@ -56,7 +57,6 @@ LEASE_NAME = "key-manager"
 ASK_TIMEOUT = 30.0
 # How long to wait before retrying a per-service lease another node holds while creating keys.
 _LEASE_RETRY = 0.25
-_RELEASE_TIMEOUT = 2.0
 _STATE_ORDER = ("next", "current", "retired")
 _TOKEN_LIFETIMES = ("accessTokenDuration", "idTokenDuration", "authorizationResponseDuration")
 
@@ -199,19 +199,13 @@ class KeyManager:
             await self._cluster_check()
             task_status.started()
             while True:
-                envelope = await self._receive_until(self._next_wake())
+                envelope = await self.mailbox.receive_until(self._next_wake())
                 if envelope is None:
                     await self._tick()
                 else:
                     await self._serve(envelope)
         finally:
             await self._step_down()
-
-    async def _receive_until(self, deadline: float) -> Envelope | None:
-        # A deadline already past cancels the receive at once, so due work is never starved.
-        with trio.move_on_at(deadline):
-            return await self.mailbox.receive.receive()
-        return None
 
     async def _serve(self, envelope: Envelope) -> None:
         handler = self._handlers[type(envelope.message)]
@@ -255,11 +249,7 @@ class KeyManager:
         if not self._leader:
             return
         self._leader = False
-        # Shielded: this runs while the actor is being cancelled. Best effort: if the database is
-        # gone too, the lease lapses by itself after lease_duration.
-        with (trio.CancelScope(shield=True), trio.move_on_after(_RELEASE_TIMEOUT),
-              contextlib.suppress(Exception)):
-            await self._storage.leases.release(LEASE_NAME, self._node_id)
+        await release_quietly(self._storage.leases, LEASE_NAME, self._node_id)
 
     # -- the view: rows from the database, the snapshot readers see -------------------------------
 

@@ -39,6 +39,13 @@ class Mailbox:
             return False
         return True
 
+    async def receive_until(self, deadline: float) -> Envelope | None:
+        """The next message, or None once trio time reaches `deadline` (a deadline already
+        past returns at once, so an actor's due work is never starved by its inbox)."""
+        with trio.move_on_at(deadline):
+            return await self.receive.receive()
+        return None
+
     async def ask(self, message: Any, timeout: float = 5.0) -> Any:
         reply_send, reply_receive = trio.open_memory_channel[Any](1)
         try:

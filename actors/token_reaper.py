@@ -15,12 +15,12 @@ A storage failure is logged as `reaper.failed` and the pass moves on (a failing 
 starve the others); the next pass tries again. Log lines carry counts and table names only.
 """
 
-import contextlib
 from dataclasses import dataclass
 
 import structlog
 import trio
 
+from actors.lease import release_quietly
 from actors.mailbox import Envelope, Mailbox, answer, answer_error
 from app.config import ReaperSettings
 from app.protocol.ports import Clock
@@ -32,7 +32,6 @@ _log = structlog.get_logger("tessera.reaper")
 LEASE_NAME = "token-reaper"
 # A pass over a large backlog takes a while; the default ask timeout is too tight for it.
 ASK_TIMEOUT = 60.0
-_RELEASE_TIMEOUT = 2.0
 
 
 @dataclass(frozen=True)
@@ -73,18 +72,13 @@ class TokenReaper:
             self._next_pass = trio.current_time() + self._settings.interval
             task_status.started()
             while True:
-                envelope = await self._receive_until(self._next_pass)
+                envelope = await self.mailbox.receive_until(self._next_pass)
                 if envelope is None:
                     await self._scheduled_pass()
                 else:
                     await self._serve(envelope)
         finally:
             await self._step_down()
-
-    async def _receive_until(self, deadline: float) -> Envelope | None:
-        with trio.move_on_at(deadline):
-            return await self.mailbox.receive.receive()
-        return None
 
     async def _serve(self, envelope: Envelope) -> None:
         try:
@@ -120,11 +114,7 @@ class TokenReaper:
         if not self._leader:
             return
         self._leader = False
-        # Shielded: this runs while the actor is being cancelled. Best effort: if the database is
-        # gone too, the lease lapses by itself after lease_duration.
-        with (trio.CancelScope(shield=True), trio.move_on_after(_RELEASE_TIMEOUT),
-              contextlib.suppress(Exception)):
-            await self._storage.leases.release(LEASE_NAME, self._node_id)
+        await release_quietly(self._storage.leases, LEASE_NAME, self._node_id)
 
     # -- a pass -----------------------------------------------------------------------------------
 

@@ -8,10 +8,9 @@ rows in `signing_keys`.
 import asyncio
 import dataclasses
 import itertools
-import math
 import os
 import uuid
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
@@ -27,6 +26,7 @@ from actors.key_manager import KeyManager
 from app.config import KeySettings
 from app.protocol.ports import SigningKeyRecord
 from storage import NotFoundError, Sealer, Storage, open_storage, tortoise_config
+from tests.actors.clock_gate import ClockGate
 
 pytestmark = pytest.mark.trio
 
@@ -91,52 +91,6 @@ def _postgres_admin(server: str, statement: str) -> None:
         asyncio.run(execute())
     except (OSError, asyncpg.PostgresError) as error:
         pytest.fail(f"{POSTGRES_ENV} is set but PostgreSQL is unusable: {error!r}")
-
-
-# -- mock time that stands still while real work is in flight -------------------------------------
-
-class ClockGate:
-    """Suspends MockClock's autojump while a database call or key-generation thread runs.
-
-    Autojump advances mock time whenever every task is waiting, and a task waiting for the database
-    counts as waiting: a 2 ms query would let the clock leap to the next deadline (an ask timeout,
-    the test's fail_after) that no real system would reach during that query.
-    """
-
-    def __init__(self, clock: trio.testing.MockClock) -> None:
-        self._clock = clock
-        self._in_flight = 0
-
-    @contextmanager
-    def paused(self):
-        self._in_flight += 1
-        self._clock.autojump_threshold = math.inf
-        try:
-            yield
-        finally:
-            self._in_flight -= 1
-            if self._in_flight == 0:
-                self._clock.autojump_threshold = 0
-
-    def wrap(self, function):
-        async def paused_call(*args, **kwargs):
-            with self.paused():
-                return await function(*args, **kwargs)
-        return paused_call
-
-    def storage(self, storage: Storage) -> Storage:
-        repositories = {spec.name: _PausingRepository(getattr(storage, spec.name), self)
-                        for spec in dataclasses.fields(storage)}
-        return dataclasses.replace(storage, **repositories)
-
-
-class _PausingRepository:
-    def __init__(self, repository, gate: ClockGate) -> None:
-        self._repository = repository
-        self._gate = gate
-
-    def __getattr__(self, name: str):
-        return self._gate.wrap(getattr(self._repository, name))
 
 
 # -- a cluster of key manager nodes on one database ------------------------------------------------
