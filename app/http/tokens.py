@@ -8,7 +8,7 @@ from app.http.clients import resolve_client
 from app.http.guard import api
 from app.http.plumbing import context, json_response, no_content, page_bounds, read_body
 from app.http.routes import both_styles
-from app.protocol import code_grant, management, token_endpoint, token_management
+from app.protocol import code_grant, management, password_grant, token_endpoint, token_management
 from app.protocol import result_codes as rc
 from app.protocol.errors import ApiError
 from app.protocol.id_token_reissue import reissue_id_token
@@ -20,7 +20,7 @@ from app.protocol.userinfo import userinfo, userinfo_issue
 
 blueprint = Blueprint("tokens", __name__)
 # Grants in modules of their own register with the token endpoint when imported.
-_SELF_REGISTERED_GRANTS = (code_grant.authorization_code_grant,)
+_SELF_REGISTERED_GRANTS = (code_grant.authorization_code_grant, password_grant.password_grant)
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -127,13 +127,13 @@ async def token(caller) -> Response:
 
 @api(group="auth", caller="service")
 async def token_issue(caller) -> Response:
-    result = await token_endpoint.token_issue(await read_body(), caller.service, _token_ports())
+    result = await password_grant.token_issue(await read_body(), caller.service, _token_ports())
     return json_response(result.body())
 
 
 @api(group="auth", caller="service")
 async def token_fail(caller) -> Response:
-    result = await token_endpoint.token_fail(await read_body(), caller.service, _token_ports())
+    result = await password_grant.token_fail(await read_body(), caller.service, _token_ports())
     return json_response(result.body())
 
 
