@@ -6,7 +6,6 @@ from the inbox; because the inbox belongs to the Mailbox, not to one run, messag
 by the supervisor.
 """
 
-import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,10 +16,30 @@ class ActorUnavailable(Exception):
     """The actor did not answer in time, or its inbox is closed."""
 
 
+class Reply:
+    """The one-shot answer slot of an `ask`: cheaper than a memory channel per ask (an event
+    and a value), and the first answer wins."""
+
+    __slots__ = ("_event", "value")
+
+    def __init__(self) -> None:
+        self._event = trio.Event()
+        self.value: Any = None
+
+    def set(self, value: Any) -> None:
+        if not self._event.is_set():
+            self.value = value
+            self._event.set()
+
+    async def wait(self) -> Any:
+        await self._event.wait()
+        return self.value
+
+
 @dataclass
 class Envelope:
     message: Any
-    reply: trio.MemorySendChannel | None
+    reply: Reply | None
 
 
 class Mailbox:
@@ -47,13 +66,12 @@ class Mailbox:
         return None
 
     async def ask(self, message: Any, timeout: float = 5.0) -> Any:
-        reply_send, reply_receive = trio.open_memory_channel[Any](1)
+        reply = Reply()
         try:
             with trio.fail_after(timeout):
-                await self._send.send(Envelope(message, reply_send))
-                outcome = await reply_receive.receive()
-        except (trio.TooSlowError, trio.ClosedResourceError, trio.BrokenResourceError,
-                trio.EndOfChannel):
+                await self._send.send(Envelope(message, reply))
+                outcome = await reply.wait()
+        except (trio.TooSlowError, trio.ClosedResourceError, trio.BrokenResourceError):
             raise ActorUnavailable(
                 f"actor '{self.name}' did not answer within {timeout}s") from None
         if isinstance(outcome, _Failure):
@@ -68,10 +86,8 @@ class _Failure:
 
 async def answer(envelope: Envelope, value: Any) -> None:
     """Reply to an `ask`; a caller that gave up waiting is not an error."""
-    if envelope.reply is None:
-        return
-    with contextlib.suppress(trio.BrokenResourceError, trio.WouldBlock):
-        envelope.reply.send_nowait(value)
+    if envelope.reply is not None:
+        envelope.reply.set(value)
 
 
 async def answer_error(envelope: Envelope, error: BaseException) -> None:

@@ -13,6 +13,7 @@ import base64
 import json
 import sys
 from contextlib import asynccontextmanager
+from functools import partial
 from urllib.error import HTTPError, URLError
 from urllib.request import Request, urlopen
 
@@ -24,6 +25,7 @@ from app.logs import configure_logging
 from app.node import make_sealer, run_node, start_banner, storage_config
 from app.protocol import management
 from app.protocol.ports import SystemClock
+from app.workers import SINGLE, WorkerRole, run_workers
 from storage import MasterKeyError, generate_master_key, open_storage, run_migrations
 
 
@@ -50,7 +52,8 @@ def _parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", default="config.toml", help="path of config.toml")
     commands = parser.add_subparsers(dest="command", required=True)
-    _add(commands, "serve", _serve)
+    serve = _add(commands, "serve", _serve)
+    serve.add_argument("--worker", default=None, help=argparse.SUPPRESS)  # I/N: app/workers.py
     _add(commands, "migrate", _migrate)
     _add(commands, "master-key", None)
     owner = commands.add_parser("owner").add_subparsers(dest="action", required=True)
@@ -79,9 +82,15 @@ def _add(commands, name: str, handler):
 
 
 def _serve(settings: Settings, args) -> int:
+    server = settings.server
+    if server.workers > 1 and args.worker is None:
+        trio.run(run_workers, args.config, server.workers, server.bind, server.grace_period)
+        return 0
+    role = WorkerRole.parse(args.worker) if args.worker else SINGLE
+
     async def run() -> None:
         async with trio.open_nursery() as nursery:
-            started = await nursery.start(run_node, settings)
+            started = await nursery.start(partial(run_node, settings, role=role))
             print(start_banner(started), flush=True)
     trio.run(run)
     return 0

@@ -99,6 +99,23 @@ class RateLimitSettings:
 
 
 @dataclass(frozen=True)
+class CacheSettings:
+    enabled: bool = True
+    ttl: float = 60.0
+    max_entries: int = 10_000
+    poll_interval: float = 0.5
+    lookback: float = 30.0
+
+    def __post_init__(self) -> None:
+        for name in ("ttl", "max_entries", "poll_interval", "lookback"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"'cache.{name}' must be greater than zero")
+        if self.lookback <= self.poll_interval:
+            raise ConfigError(f"'cache.lookback' ({self.lookback}) must exceed "
+                              f"'cache.poll_interval' ({self.poll_interval})")
+
+
+@dataclass(frozen=True)
 class LogSettings:
     format: str = "console"
     level: str = "info"
@@ -127,6 +144,7 @@ class Settings:
     keys: KeySettings = field(default_factory=KeySettings)
     reaper: ReaperSettings = field(default_factory=ReaperSettings)
     rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
+    cache: CacheSettings = field(default_factory=CacheSettings)
     log: LogSettings = field(default_factory=LogSettings)
     demo: DemoSettings = field(default_factory=DemoSettings)
     outbound: OutboundSettings = field(default_factory=OutboundSettings)
@@ -137,6 +155,7 @@ _CHOICES = {
     "log.level": ("debug", "info", "warning", "error"),
     "database.sqlite_synchronous": ("FULL", "NORMAL", "EXTRA"),
 }
+MAX_WORKERS = 64
 _SUPPORTED_KEY_ALGS = ("RS256", "PS256", "ES256", "EdDSA")
 
 
@@ -251,9 +270,9 @@ def _check_semantics(settings: Settings) -> None:
         if alg not in _SUPPORTED_KEY_ALGS:
             raise ConfigError(f"'keys.algorithms' contains unsupported algorithm '{alg}'")
     _check_positive(settings)
-    if settings.server.workers != 1:
-        raise ConfigError("'server.workers' must be 1 in this release; run several nodes on one "
-                          "database to scale out")
+    if settings.server.workers > MAX_WORKERS:
+        raise ConfigError(f"'server.workers' must be at most {MAX_WORKERS}, "
+                          f"got {settings.server.workers}")
     if ":" not in settings.server.bind:
         raise ConfigError(f"'server.bind' must be host:port, got '{settings.server.bind}'")
     if not settings.database.url.startswith(("sqlite://", "postgres://", "postgresql://")):

@@ -11,6 +11,7 @@ from pathlib import Path
 import structlog
 import trio
 
+from actors.cache_invalidator import CacheInvalidator
 from actors.key_manager import KeyManager
 from actors.rate_limiter import RateLimiter
 from actors.supervisor import Supervisor
@@ -21,7 +22,8 @@ from app.http.app import create_app
 from app.http.context import NodeContext
 from app.protocol.ports import SystemClock
 from app.serving import serve
-from storage import Sealer, load_master_key, open_storage, tortoise_config
+from app.workers import SINGLE, WorkerRole, rate_limit_share
+from storage import EntityCache, Sealer, load_master_key, open_storage, tortoise_config
 
 _log = structlog.get_logger("tessera.node")
 
@@ -48,23 +50,33 @@ def make_sealer(settings: Settings) -> Sealer:
                                   security.allow_dev_key))
 
 
+def make_cache(settings: Settings) -> EntityCache | None:
+    cache = settings.cache
+    return EntityCache(ttl=cache.ttl, max_entries=cache.max_entries) if cache.enabled else None
+
+
 def _prepare_sqlite_directory(url: str) -> None:
     if url.startswith("sqlite://") and url != "sqlite://:memory:":
         Path(url[len("sqlite://"):].split("?")[0]).parent.mkdir(parents=True, exist_ok=True)
 
 
 async def run_node(settings: Settings, *, shutdown: trio.Event | None = None,
+                   role: WorkerRole = SINGLE,
                    task_status=trio.TASK_STATUS_IGNORED) -> None:
-    """Run until `shutdown` is set (or SIGTERM/SIGINT arrives), then stop gracefully."""
+    """Run until `shutdown` is set (or SIGTERM/SIGINT arrives), then stop gracefully.
+
+    `role`: this process's place among the worker processes sharing the port (app/workers.py).
+    """
     shutdown = trio.Event() if shutdown is None else shutdown
     sealer = make_sealer(settings)
     async with open_storage(storage_config(settings), sealer,
-                            migrate_first=settings.database.migrate_on_start) as storage, \
+                            migrate_first=settings.database.migrate_on_start,
+                            cache=make_cache(settings)) as storage, \
             trio.open_nursery() as nursery:
-        context = await _start_actors(settings, storage, Supervisor(nursery))
+        context = await _start_actors(settings, storage, Supervisor(nursery), role)
         started = await _bootstrap(settings, storage, context)
         addresses = await nursery.start(_serve, create_app(context), settings, shutdown,
-                                        nursery.cancel_scope)
+                                        nursery.cancel_scope, role.count > 1)
         nursery.start_soon(_watch_signals, shutdown)
         context.ready = True
         _tune_gc()
@@ -74,13 +86,17 @@ async def run_node(settings: Settings, *, shutdown: trio.Event | None = None,
     _log.info("node.stopped")
 
 
-async def _start_actors(settings: Settings, storage, supervisor: Supervisor) -> NodeContext:
+async def _start_actors(settings: Settings, storage, supervisor: Supervisor,
+                        role: WorkerRole) -> NodeContext:
     clock = SystemClock()
     node_id = f"{socket.gethostname()}:{os.getpid()}"
     key_manager = KeyManager(storage, settings.keys, clock, node_id)
     await supervisor.start("key_manager", key_manager.run)
-    rate_limiter = RateLimiter(settings.rate_limit)
+    rate_limiter = RateLimiter(rate_limit_share(settings.rate_limit, role.count))
     await supervisor.start("rate_limiter", rate_limiter.run)
+    if settings.cache.enabled:
+        invalidator = CacheInvalidator(storage, settings.cache, clock)
+        await supervisor.start("cache_invalidator", invalidator.run)
     if settings.reaper.enabled:
         reaper = TokenReaper(storage, settings.reaper, clock, node_id)
         await supervisor.start("token_reaper", reaper.run)
@@ -98,12 +114,12 @@ async def _bootstrap(settings: Settings, storage, context: NodeContext):
     return owner
 
 
-async def _serve(app, settings: Settings, shutdown: trio.Event, cancel_scope,
+async def _serve(app, settings: Settings, shutdown: trio.Event, cancel_scope, reuse_port: bool,
                  task_status=trio.TASK_STATUS_IGNORED) -> None:
     server = settings.server
     await serve(app, bind=[server.bind], keep_alive_timeout=server.keep_alive_timeout,
                 read_timeout=server.read_timeout, graceful_timeout=server.grace_period,
-                shutdown_trigger=shutdown.wait, task_status=task_status)
+                shutdown_trigger=shutdown.wait, reuse_port=reuse_port, task_status=task_status)
     # In-flight requests are done: stop the actors and close storage.
     cancel_scope.cancel()
 

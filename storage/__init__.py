@@ -3,6 +3,10 @@
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import trio
+
+from storage.cache import EntityCache
+from storage.changes import ChangeRepository
 from storage.clients import ClientRepository
 from storage.database import open_database, run_migrations, tortoise_config
 from storage.errors import ConflictError, NotFoundError, StorageError
@@ -15,7 +19,8 @@ from storage.services import AccessTokenRepository, OwnerRepository, ServiceRepo
 from storage.tokens import TokenRepository
 
 __all__ = [
-    "ConflictError", "MasterKeyError", "NotFoundError", "Sealer", "Storage", "StorageError",
+    "ConflictError", "EntityCache", "MasterKeyError", "NotFoundError", "Sealer", "Storage",
+    "StorageError",
     "generate_master_key", "load_master_key", "open_storage", "run_migrations", "tortoise_config",
 ]
 
@@ -32,21 +37,33 @@ class Storage:
     tokens: TokenRepository
     grants: GrantRepository
     granted_scopes: GrantedScopesRepository
+    changes: ChangeRepository
+    cache: EntityCache
 
 
 @asynccontextmanager
-async def open_storage(config: dict, sealer: Sealer, *, migrate_first: bool):
-    """Open the database described by a `tortoise_config()` dict and yield the repositories."""
-    async with open_database(config, migrate_first=migrate_first) as bridge:
+async def open_storage(config: dict, sealer: Sealer, *, migrate_first: bool,
+                       cache: EntityCache | None = None):
+    """Open the database described by a `tortoise_config()` dict and yield the repositories.
+
+    Without a `cache`, nothing is cached (commands and tests that write behind a node's back)."""
+    cache = EntityCache(max_entries=0) if cache is None else cache
+    async with open_database(config, migrate_first=migrate_first) as bridge, \
+            trio.open_nursery() as batchers:
+        tokens = TokenRepository(bridge)
+        await tokens.start(batchers)
         yield Storage(
             owners=OwnerRepository(bridge, sealer),
-            services=ServiceRepository(bridge, sealer),
-            clients=ClientRepository(bridge, sealer),
-            access_tokens=AccessTokenRepository(bridge),
+            services=ServiceRepository(bridge, sealer, cache),
+            clients=ClientRepository(bridge, sealer, cache),
+            access_tokens=AccessTokenRepository(bridge, cache),
             signing_keys=SigningKeyRepository(bridge, sealer),
             leases=LeaseRepository(bridge),
             reaper=ReaperRepository(bridge),
-            tokens=TokenRepository(bridge),
+            tokens=tokens,
             grants=GrantRepository(bridge),
             granted_scopes=GrantedScopesRepository(bridge),
+            changes=ChangeRepository(bridge),
+            cache=cache,
         )
+        batchers.cancel_scope.cancel()

@@ -10,6 +10,8 @@ crossing per operation and do all of an operation's queries on the asyncio side.
 exceptions are translated here; nothing above storage/ sees an asyncpg, sqlite3 or Tortoise error.
 """
 
+import asyncio
+import contextvars
 import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -32,18 +34,35 @@ class Bridge:
         self._loop = loop  # explicit, so trio tasks outside the loop's scope can cross too
 
     async def call(self, function: Callable[..., Awaitable[T]], *args: Any) -> T:
-        """Run the asyncio coroutine function `function(*args)` from trio, translating failures."""
+        """Run the asyncio coroutine function `function(*args)` from trio, translating failures.
+
+        The asyncio task starts from an empty contextvars context, not a copy of the caller's:
+        asyncio callbacks the drivers leave behind (asyncpg's timers, cancelled or not, live on
+        in the loop until they are due) then cannot keep a request's context, and with it the
+        whole request, alive."""
+        coroutine = self._in_context(function, *args)
         try:
-            return await trio_asyncio.aio_as_trio(self._in_context, loop=self._loop)(
-                function, *args)
-        except IntegrityError as error:
-            raise ConflictError(_first_line(error)) from None
-        except DoesNotExist as error:
-            raise NotFoundError(_first_line(error)) from None
+            task = contextvars.Context().run(asyncio.ensure_future, coroutine, loop=self._loop)
+        except BaseException:
+            coroutine.close()
+            raise
+        try:
+            return await trio_asyncio.run_aio_future(task)
         except (BaseORMException, asyncpg.PostgresError, sqlite3.Error, OSError) as error:
+            raise self.translate(error) from None
+
+    @staticmethod
+    def translate(error: BaseException) -> BaseException:
+        """The storage error for a driver or ORM exception; any other exception unchanged."""
+        if isinstance(error, IntegrityError):
+            return ConflictError(_first_line(error))
+        if isinstance(error, DoesNotExist):
+            return NotFoundError(_first_line(error))
+        if isinstance(error, (BaseORMException, asyncpg.PostgresError, sqlite3.Error, OSError)):
             _log.error("storage.failed", error_type=type(error).__name__,
                        error=_first_line(error))
-            raise StorageError(f"database operation failed: {type(error).__name__}") from None
+            return StorageError(f"database operation failed: {type(error).__name__}")
+        return error
 
     async def _in_context(self, function: Callable[..., Awaitable[T]], *args: Any) -> T:
         # Each crossing is its own asyncio task with its own copy of the contextvars, so setting

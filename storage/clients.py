@@ -1,24 +1,37 @@
 """Clients of a service. Client secrets are sealed; the alias is unique per service."""
 
+from tortoise.transactions import in_transaction
+
 from app.protocol.ports import ClientRecord, Page
 from storage.bridge import Bridge
+from storage.cache import EntityCache, clients_topic
+from storage.changes import record_changes
 from storage.models import Client
 from storage.sealing import Sealer
 
 
 class ClientRepository:
-    def __init__(self, bridge: Bridge, sealer: Sealer) -> None:
+    """Reads of one client come from the cache when this node has read it lately
+    (storage/cache.py); every write evicts the service's cached clients, here and, through the
+    change feed, on every node."""
+
+    def __init__(self, bridge: Bridge, sealer: Sealer, cache: EntityCache) -> None:
         self._bridge = bridge
         self._sealer = sealer
+        self._cache = cache
 
     async def create(self, record: ClientRecord) -> ClientRecord:
         return await self._bridge.call(self._create, record)
 
     async def get(self, service_api_key: int, client_id: int) -> ClientRecord | None:
-        return await self._bridge.call(self._get, service_api_key, client_id)
+        return await self._cache.through(
+            ("client", service_api_key, client_id), clients_topic(service_api_key),
+            lambda: self._bridge.call(self._get, service_api_key, client_id))
 
     async def by_alias(self, service_api_key: int, alias: str) -> ClientRecord | None:
-        return await self._bridge.call(self._by_alias, service_api_key, alias)
+        return await self._cache.through(
+            ("alias", service_api_key, alias), clients_topic(service_api_key),
+            lambda: self._bridge.call(self._by_alias, service_api_key, alias))
 
     async def page(self, service_api_key: int, developer: str | None, start: int,
                    end: int) -> Page:
@@ -26,18 +39,35 @@ class ClientRepository:
 
     async def update(self, record: ClientRecord) -> ClientRecord | None:
         """Replace every mutable column of the client; None when it no longer exists."""
-        return await self._bridge.call(self._update, record)
+        return await self._write(record.service_api_key, self._update, record)
 
     async def set_locked(self, service_api_key: int, client_id: int, locked: bool,
                          now: int) -> bool:
-        return await self._bridge.call(self._set_locked, service_api_key, client_id, locked, now)
+        return await self._write(service_api_key, self._set_locked, service_api_key, client_id,
+                                 locked, now)
 
     async def set_secret(self, service_api_key: int, client_id: int, secret: str,
                          now: int) -> bool:
-        return await self._bridge.call(self._set_secret, service_api_key, client_id, secret, now)
+        return await self._write(service_api_key, self._set_secret, service_api_key, client_id,
+                                 secret, now)
 
     async def delete(self, service_api_key: int, client_id: int) -> bool:
-        return await self._bridge.call(self._delete, service_api_key, client_id)
+        return await self._write(service_api_key, self._delete, service_api_key, client_id)
+
+    async def _write(self, service_api_key: int, change, *args):
+        """Run `change(*args)` and record the change in one transaction, then evict."""
+        try:
+            return await self._bridge.call(self._recorded, service_api_key, change, *args)
+        finally:
+            self._cache.evict(clients_topic(service_api_key))
+
+    @staticmethod
+    async def _recorded(service_api_key: int, change, *args):
+        async with in_transaction():
+            result = await change(*args)
+            if result:
+                await record_changes(clients_topic(service_api_key))
+            return result
 
     async def _create(self, record: ClientRecord) -> ClientRecord:
         row = await Client.create(

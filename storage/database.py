@@ -35,13 +35,31 @@ def tortoise_config(url: str, *, sqlite_synchronous: str = "FULL",
     }
 
 
-def _connection_url(url: str, synchronous: str, busy_timeout_ms: int) -> str:
+def _connection_url(url: str, synchronous: str, busy_timeout_ms: int) -> str | dict:
     if url.startswith("postgresql://"):
         url = "postgres://" + url[len("postgresql://"):]
-    if not url.startswith("sqlite://") or "?" in url:
+    if url.startswith("postgres://"):
+        return _postgres_connection(url)
+    if not url.startswith("sqlite://"):
         return url
-    # WAL lets readers proceed during a write; FULL makes every commit durable on power loss.
-    return f"{url}?journal_mode=WAL&synchronous={synchronous}&busy_timeout={busy_timeout_ms}"
+    if "?" not in url:
+        # WAL lets readers proceed during a write; FULL makes every commit durable on power loss.
+        url = f"{url}?journal_mode=WAL&synchronous={synchronous}&busy_timeout={busy_timeout_ms}"
+    connection = expand_db_url(url)
+    connection["engine"] = "storage.sqlite_backend"  # BEGIN IMMEDIATE (see that module)
+    return connection
+
+
+def _postgres_connection(url: str) -> dict:
+    connection = expand_db_url(url)
+    credentials = connection["credentials"]
+    # asyncpg arms an asyncio timer each time a pooled connection goes idle (to close it after
+    # 5 min) and for each cached statement; trio-asyncio's loop keeps cancelled timers until
+    # they are due, so under load they pile up by the thousand. Connections are kept (the pool
+    # is small) and statements cached without expiry (the cache is bounded in size).
+    credentials.setdefault("max_inactive_connection_lifetime", 0.0)
+    credentials.setdefault("max_cached_statement_lifetime", 0)
+    return connection
 
 
 @asynccontextmanager
@@ -90,10 +108,10 @@ async def _check_sqlite_file(config: dict) -> None:
     tortoise-orm 1.1.9's SQLite client keeps its connection lock when the first connect fails, and
     the migration recorder swallows that failure, so the next statement would wait forever.
     """
-    url = config["connections"]["default"]
-    if not isinstance(url, str) or not url.startswith("sqlite://"):
+    connection = config["connections"]["default"]
+    if not isinstance(connection, dict) or connection["engine"] != "storage.sqlite_backend":
         return
-    path = expand_db_url(url)["credentials"]["file_path"]
+    path = connection["credentials"]["file_path"]
     try:
         await trio.to_thread.run_sync(_read_sqlite_header, path)
     except sqlite3.Error as error:

@@ -211,3 +211,20 @@ class ReplayRecord(Model):
     class Meta:
         table = "replay_records"
         unique_together = (("service", "kind", "value_digest"),)
+
+
+# --- Node coordination ------------------------------------------------------------------------
+
+
+class ChangeEvent(Model):
+    # A write to a row that nodes cache (a service, its clients, an API credential). Each node
+    # polls these and drops its cached copies of the topic (storage/cache.py). Reaped once
+    # expired, well after every node has seen it.
+
+    id = fields.BigIntField(primary_key=True)
+    topic = fields.CharField(max_length=80)
+    created_at = fields.BigIntField(db_index=True)
+    expires_at = fields.BigIntField(db_index=True)
+
+    class Meta:
+        table = "change_events"

@@ -13,15 +13,18 @@ from storage.models import (
     AccessToken,
     AuthorizationCode,
     AuthorizationTicket,
+    ChangeEvent,
     RefreshToken,
     ReplayRecord,
 )
 
 # Every table whose rows are useless once `expires_at` has passed. A rotated refresh token stays
 # until it expires (replay detection, RFC 9700 §4.14.2), and after that it is useless too.
+# Change events expire once every node has long seen them (storage/changes.py).
 REAPED_MODELS: dict[str, type[Model]] = {
     model._meta.db_table: model
-    for model in (AuthorizationTicket, AuthorizationCode, AccessToken, RefreshToken, ReplayRecord)
+    for model in (AuthorizationTicket, AuthorizationCode, AccessToken, RefreshToken, ReplayRecord,
+                  ChangeEvent)
 }
 REAPED_TABLES: tuple[str, ...] = tuple(REAPED_MODELS)
 

@@ -6,8 +6,12 @@ from tortoise.transactions import in_transaction
 
 from app.protocol.ports import OwnerRecord, Page, ServiceRecord
 from storage.bridge import Bridge
+from storage.cache import EntityCache, clients_topic, service_topic
+from storage.changes import record_changes
 from storage.models import ApiAccessToken, Service, ServiceOwner
 from storage.sealing import Sealer
+
+CREDENTIALS_TOPIC = "credentials"
 
 
 def token_digest(token: str) -> str:
@@ -56,16 +60,19 @@ class OwnerRepository:
 
 
 class ServiceRepository:
-    def __init__(self, bridge: Bridge, sealer: Sealer) -> None:
+    def __init__(self, bridge: Bridge, sealer: Sealer, cache: EntityCache) -> None:
         self._bridge = bridge
         self._sealer = sealer
+        self._cache = cache
 
     async def create(self, owner_id: int, api_key: int, api_secret: str, document: dict,
                      now: int) -> ServiceRecord:
         return await self._bridge.call(self._create, owner_id, api_key, api_secret, document, now)
 
     async def get(self, api_key: int) -> ServiceRecord | None:
-        return await self._bridge.call(self._get, api_key)
+        """From the cache when this node has read it lately (storage/cache.py)."""
+        return await self._cache.through(("service", api_key), service_topic(api_key),
+                                         lambda: self._bridge.call(self._get, api_key))
 
     async def page(self, owner_id: int, start: int, end: int) -> Page:
         return await self._bridge.call(self._page, owner_id, start, end)
@@ -74,10 +81,17 @@ class ServiceRepository:
         return await self._bridge.call(self._all_api_keys)
 
     async def update(self, api_key: int, document: dict, now: int) -> ServiceRecord | None:
-        return await self._bridge.call(self._update, api_key, document, now)
+        try:
+            return await self._bridge.call(self._update, api_key, document, now)
+        finally:
+            self._cache.evict(service_topic(api_key))
 
     async def delete(self, api_key: int) -> bool:
-        return await self._bridge.call(self._delete, api_key)
+        try:
+            return await self._bridge.call(self._delete, api_key)
+        finally:
+            self._cache.evict(service_topic(api_key))
+            self._cache.evict(clients_topic(api_key))
 
     async def _create(self, owner_id, api_key, api_secret, document, now) -> ServiceRecord:
         row = await Service.create(
@@ -100,15 +114,21 @@ class ServiceRepository:
         return list(await Service.all().order_by("number").values_list("api_key", flat=True))
 
     async def _update(self, api_key: int, document: dict, now: int) -> ServiceRecord | None:
-        updated = await Service.filter(api_key=api_key).update(document=document, modified_at=now)
-        return await self._get(api_key) if updated else None
+        async with in_transaction():
+            updated = await Service.filter(api_key=api_key).update(document=document,
+                                                                   modified_at=now)
+            if not updated:
+                return None
+            await record_changes(service_topic(api_key))
+            return await self._get(api_key)
 
     async def _delete(self, api_key: int) -> bool:
         async with in_transaction():
             row = await Service.get_or_none(api_key=api_key)
             if row is None:
                 return False
-            await row.delete()
+            await row.delete()  # its clients, keys and tokens go with it (ON DELETE CASCADE)
+            await record_changes(service_topic(api_key), clients_topic(api_key))
             return True
 
     def _record(self, row: Service) -> ServiceRecord:
@@ -122,9 +142,9 @@ class ServiceRepository:
 class AccessTokenRepository:
     """v3 bearer credentials, stored only as SHA-256 digests."""
 
-    def __init__(self, bridge: Bridge) -> None:
+    def __init__(self, bridge: Bridge, cache: EntityCache) -> None:
         self._bridge = bridge
-
+        self._cache = cache
 
     async def create(self, token: str, owner_id: int, service_api_key: int | None,
                      description: str, now: int) -> None:
@@ -133,7 +153,9 @@ class AccessTokenRepository:
 
     async def resolve(self, token: str) -> tuple[int, int | None] | None:
         """(owner id, service api key or None) for a token, or None when unknown."""
-        return await self._bridge.call(self._resolve, token_digest(token))
+        digest = token_digest(token)
+        return await self._cache.through(("credential", digest), CREDENTIALS_TOPIC,
+                                         lambda: self._bridge.call(self._resolve, digest))
 
     async def _create(self, digest, owner_id, service_api_key, description, now) -> None:
         await ApiAccessToken.create(digest=digest, owner_id=owner_id, created_at=now,

@@ -1,11 +1,15 @@
-"""Access and refresh tokens, stored as SHA-256 digests (a database dump issues no token)."""
+"""Access and refresh tokens, stored as SHA-256 digests (a database dump issues no token).
 
-from dataclasses import asdict
+The two hottest operations, storing a newly issued token and looking one up by digest, go through
+batchers (storage/batching.py): concurrent calls share one bridge crossing, and concurrent
+stores share one transaction (group commit). `start()` runs the batchers' tasks.
+"""
 
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from app.protocol.ports import AccessTokenRecord, Page, RefreshTokenRecord
+from storage.batching import Batcher, per_item
 from storage.bridge import Bridge
 from storage.models import AccessToken, Client, RefreshToken
 
@@ -18,13 +22,24 @@ _REFRESH_COLUMNS = ("digest", "client_id", "subject", "grant_id", "scopes", "pay
 class TokenRepository:
     def __init__(self, bridge: Bridge) -> None:
         self._bridge = bridge
+        self._stores = Batcher(bridge, self._store_batch)
+        self._lookups = Batcher(bridge, _access_token_batch)
+
+    async def start(self, nursery) -> None:
+        await nursery.start(self._stores.run)
+        await nursery.start(self._lookups.run)
+
+    def store_stats(self) -> tuple[int, int]:
+        """(transactions, tokens) written by group commit since start (metrics, tests)."""
+        return self._stores.batches, self._stores.items
 
     async def store(self, access: AccessTokenRecord, refresh: RefreshTokenRecord | None) -> None:
-        """Write an access token and, when given, its refresh token in one transaction."""
-        await self._bridge.call(self._store, access, refresh)
+        """Write an access token and, when given, its refresh token in one transaction (shared
+        with concurrent stores); returns once committed."""
+        await self._stores.submit((access, refresh))
 
     async def access_token(self, service_api_key: int, digest: str) -> AccessTokenRecord | None:
-        return await self._bridge.call(self._access_token, service_api_key, digest)
+        return await self._lookups.submit((service_api_key, digest))
 
     async def refresh_token(self, service_api_key: int, digest: str) -> RefreshTokenRecord | None:
         return await self._bridge.call(self._refresh_token, service_api_key, digest)
@@ -64,17 +79,25 @@ class TokenRepository:
             service_id=record.service_api_key, digest=record.digest).update(
             scopes=record.scopes, payload=record.payload, expires_at=record.expires_at))
 
-    async def _store(self, access: AccessTokenRecord, refresh: RefreshTokenRecord | None) -> None:
+    async def _store_batch(self, items: list) -> list:
+        return await per_item(items, self._store_all, self._store_one)
+
+    @staticmethod
+    async def _store_all(items: list) -> list:
+        async with in_transaction():
+            refresh_rows = [_refresh_row(refresh) for _, refresh in items if refresh is not None]
+            if refresh_rows:
+                await RefreshToken.bulk_create(refresh_rows)
+            await AccessToken.bulk_create([_access_row(access) for access, _ in items])
+        return [None] * len(items)
+
+    @staticmethod
+    async def _store_one(item) -> None:
+        access, refresh = item
         async with in_transaction():
             if refresh is not None:
-                await RefreshToken.create(service_id=refresh.service_api_key,
-                                          **_columns(refresh, _REFRESH_COLUMNS))
-            await AccessToken.create(service_id=access.service_api_key,
-                                     **_columns(access, _ACCESS_COLUMNS))
-
-    async def _access_token(self, service_api_key: int, digest: str):
-        row = await AccessToken.get_or_none(service_id=service_api_key, digest=digest)
-        return _access_record(row) if row else None
+                await _refresh_row(refresh).save(force_create=True)
+            await _access_row(access).save(force_create=True)
 
     async def _refresh_token(self, service_api_key: int, digest: str):
         row = await RefreshToken.get_or_none(service_id=service_api_key, digest=digest)
@@ -203,6 +226,26 @@ class TokenRepository:
             return deleted
 
 
+async def _access_token_batch(keys: list[tuple[int, str]]) -> list:
+    """One query for the access tokens of every (service API key, digest) in `keys`."""
+    rows = await AccessToken.filter(digest__in=list({digest for _, digest in keys}))
+    by_digest = {row.digest: row for row in rows}
+    outcomes: list = []
+    for service_api_key, digest in keys:
+        row = by_digest.get(digest)
+        outcomes.append(_access_record(row) if row and row.service_id == service_api_key
+                        else None)
+    return outcomes
+
+
+def _access_row(access: AccessTokenRecord) -> AccessToken:
+    return AccessToken(service_id=access.service_api_key, **_columns(access, _ACCESS_COLUMNS))
+
+
+def _refresh_row(refresh: RefreshTokenRecord) -> RefreshToken:
+    return RefreshToken(service_id=refresh.service_api_key, **_columns(refresh, _REFRESH_COLUMNS))
+
+
 def _filters(service_api_key, client_id, subject, grant_id) -> Q:
     condition = Q(service_id=service_api_key)
     for column, value in (("client_id", client_id), ("subject", subject),
@@ -213,8 +256,8 @@ def _filters(service_api_key, client_id, subject, grant_id) -> Q:
 
 
 def _columns(record, names: tuple[str, ...]) -> dict:
-    values = asdict(record)
-    return {name: values[name] for name in names}
+    # Not dataclasses.asdict: that deep-copies every payload, on the hottest write path.
+    return {name: getattr(record, name) for name in names}
 
 
 def _access_record(row: AccessToken) -> AccessTokenRecord:

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from actors.mailbox import ActorUnavailable
 from app.http import authorization, client_grants, clients, discovery, misc, services, tokens
+from app.http.connection import SingleTaskHTTPConnection
 from app.http.context import NodeContext
 from app.http.guard import rate_limit_headers
 from app.http.plumbing import api_path, error_response, json_response
@@ -21,8 +22,12 @@ _log = structlog.get_logger("tessera.http")
 MAX_BODY_BYTES = 1024 * 1024
 
 
+class TesseraApp(QuartTrio):
+    asgi_http_class = SingleTaskHTTPConnection  # one task per request (app/http/connection.py)
+
+
 def create_app(context: NodeContext) -> QuartTrio:
-    app = QuartTrio("tessera")
+    app = TesseraApp("tessera")
     app.config["TESSERA"] = context
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False

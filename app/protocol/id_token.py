@@ -9,6 +9,7 @@ import base64
 import hashlib
 import re
 import warnings
+from collections import OrderedDict
 from collections.abc import Iterable
 
 from joserfc import jws, jwt
@@ -151,7 +152,23 @@ def sign_jwt(claims: dict, key: SigningKeyRecord, *, typ: str,
         # joserfc flags "EdDSA" as deprecated by RFC 9864, but it is the name clients and
         # discovery metadata still use for Ed25519; the service signs with it on purpose.
         warnings.simplefilter("ignore", SecurityWarning)
-        return jwt.encode(header, claims, import_key(key.private_jwk), registry=registry)
+        return jwt.encode(header, claims, private_key(key), registry=registry)
+
+
+# Building a private key from its JWK validates it (an RSA-2048 check costs tens of ms), so each
+# signing key is imported once. A kid names one key for its whole life, so it is the cache key.
+_IMPORTED_KEYS: OrderedDict = OrderedDict()
+_IMPORTED_KEYS_MAX = 512
+
+
+def private_key(key: SigningKeyRecord):
+    """The joserfc key object of `key`, imported on first use."""
+    imported = _IMPORTED_KEYS.get(key.kid)
+    if imported is None:
+        imported = _IMPORTED_KEYS[key.kid] = import_key(key.private_jwk)
+        if len(_IMPORTED_KEYS) > _IMPORTED_KEYS_MAX:
+            _IMPORTED_KEYS.popitem(last=False)
+    return imported
 
 
 def _b64url(raw: bytes) -> str:

@@ -31,6 +31,7 @@ from storage.models import (
     AccessToken,
     AuthorizationCode,
     AuthorizationTicket,
+    ChangeEvent,
     RefreshToken,
     ReplayRecord,
 )
@@ -45,7 +46,7 @@ SETTINGS = ReaperSettings(interval=60.0, batch_size=500, max_batches_per_pass=10
 INTERVAL = SETTINGS.interval
 INTERVAL_MS = int(INTERVAL * 1000)
 TABLES = ("authorization_tickets", "authorization_codes", "access_tokens", "refresh_tokens",
-          "replay_records")
+          "replay_records", "change_events")
 
 _GRANT = dict(client_id=CLIENT, subject="alice", grant_id="grant-1", payload={},
               created_at=ORIGIN_MS)
@@ -60,11 +61,14 @@ _ROW_FACTORIES = {
         digest=key, scopes=["openid"], **_GRANT, **columns),
     "replay_records": lambda key, **columns: ReplayRecord(
         kind="jti", value_digest=key, **columns),
+    "change_events": lambda key, service_id, **columns: ChangeEvent(
+        topic=key, created_at=ORIGIN_MS, **columns),
 }
-_KEY_COLUMN = {"replay_records": "value_digest"}  # the others are keyed by their digest
+# The others are keyed by their digest.
+_KEY_COLUMN = {"replay_records": "value_digest", "change_events": "topic"}
 _MODELS = {"authorization_tickets": AuthorizationTicket, "authorization_codes": AuthorizationCode,
            "access_tokens": AccessToken, "refresh_tokens": RefreshToken,
-           "replay_records": ReplayRecord}
+           "replay_records": ReplayRecord, "change_events": ChangeEvent}
 
 
 # -- a database, the test's own connection to it, and reaper nodes --------------------------------

@@ -2,6 +2,7 @@
 §2.2), with ID tokens checked by Authlib's independent OIDC validation."""
 
 import base64
+import gc
 import hashlib
 import json
 import secrets
@@ -11,6 +12,7 @@ import pytest
 import trio
 from authlib.jose import JsonWebKey, JsonWebToken
 from authlib.oidc.core import CodeIDToken, HybridIDToken
+from quart.ctx import RequestContext
 
 from tests.support import OWNER, basic
 
@@ -301,3 +303,16 @@ async def test_id_token_hint_names_the_expected_subject_and_forgeries_are_refuse
     elsewhere = await authorize(sqlite_node, auth, other, id_token_hint=id_token)
     assert elsewhere["resultCode"] == "A004380"
     assert "'aud'" in elsewhere["resultMessage"]
+
+
+async def test_finished_requests_leave_nothing_behind(node):
+    """No request outlives its response: on PostgreSQL, asyncpg's idle-connection and statement
+    timers used to pin every request's context (and so the request) for minutes."""
+    _, auth, client = await setup(node)
+    for _ in range(25):
+        ticket = (await authorize(node, auth, client))["ticket"]
+        redirect = (await issue(node, auth, ticket))["responseContent"]
+        code = parse_qs(urlsplit(redirect).query)["code"][0]
+        assert (await exchange(node, auth, client, code))["action"] == "OK"
+    gc.collect()
+    assert [item for item in gc.get_objects() if isinstance(item, RequestContext)] == []
