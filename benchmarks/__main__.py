@@ -1,4 +1,5 @@
 """benchmarks/run [flags]: Tessera against the peer.  benchmarks/run soak [flags]: soak test.
+benchmarks/run profile [flags]: where one scenario's time goes, by package.
 
 See benchmarks/README.md for what each scenario does and what the figures mean.
 """
@@ -10,7 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks import compare, environment, report, soak
+from benchmarks import compare, environment, profile, report, soak
 from benchmarks.compare import progress
 from benchmarks.scenarios import SCENARIOS
 
@@ -23,6 +24,9 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["soak"]:
         options = _soak_parser().parse_args(argv[1:])
         run_mode, name = _soak, "soak"
+    elif argv[:1] == ["profile"]:
+        options = _profile_parser().parse_args(argv[1:])
+        run_mode, name = _profile, "profile"
     else:
         options = _compare_options(_compare_parser().parse_args(argv))
         run_mode, name = _compare, "compare"
@@ -153,6 +157,28 @@ def _soak(options, argv: list[str], workdir: Path) -> int:
     print(text, flush=True)
     progress("wrote " + ", ".join(str(path) for path in paths))
     return 0 if run["soak"]["verdict"]["ok"] else 1
+
+
+# --- Profile -----------------------------------------------------------------------------------
+
+def _profile_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="benchmarks/run profile", description=profile.__doc__)
+    parser.add_argument("--scenario", choices=tuple(SCENARIOS), default="token-opaque")
+    parser.add_argument("--db", dest="database", choices=("sqlite", "postgres"),
+                        default="sqlite")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections")
+    parser.add_argument("--seconds", type=float, default=10.0, help="seconds sampled")
+    parser.add_argument("--keep-workdir", action="store_true")
+    return parser
+
+
+def _profile(options, argv: list[str], workdir: Path) -> int:
+    text = profile.run_profile(options, workdir)
+    path = report.RESULTS_DIR / f"profile-{options.scenario}-{options.database}.md"
+    path.write_text(text + "\n")
+    print(text, flush=True)
+    progress(f"wrote {path}")
+    return 0
 
 
 if __name__ == "__main__":
