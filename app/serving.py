@@ -19,11 +19,14 @@ Per connection:
 * each request's ASGI receive queue is a deque with parking lots, not a memory channel.
 
 The keep-alive defect of Hypercorn 0.18's worker behind Quart-Trio (the idle timer is never
-re-armed, so idle connections stay open forever; docs/serving.md) cannot occur here by
-construction. Hypercorn finishes a response inside the app's last ``send()``, a task Quart-Trio
-is about to cancel. On that path, everything this module does is synchronous (queueing
-``http.disconnect``, moving the idle deadline, asking the reader to stop), except the socket
-write, which is shielded. So there is no checkpoint where the cancellation could interrupt it.
+re-armed and ``Connection: close`` never closes, so connections stay open forever;
+docs/serving.md) cannot occur here by construction, so the former ``ShieldedSendApp`` wrapper
+is gone. Hypercorn finishes a response inside the app's last ``send()``, a task Quart-Trio is
+about to cancel. On that path (``HTTPStream._send_closed``, ``H11Protocol._maybe_recycle``),
+everything this module does is synchronous (queueing ``http.disconnect``, moving the idle
+deadline, asking the reader to stop), except the socket write, which is shielded. So there is
+no checkpoint where the cancellation could interrupt it. Recheck that path when upgrading
+Hypercorn; the tests cover it behind Quart-Trio.
 
 Not supported: TLS, HTTP/2 (an h2c upgrade offer is ignored and answered in HTTP/1.1, as
 RFC 9110 §7.8 allows; a connection opening with the HTTP/2 preface is closed), HTTP/3,
@@ -120,7 +123,7 @@ async def serve_config(
     task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """``serve`` for a Hypercorn ``Config``; raises ValueError for what is not supported."""
-    check_supported(config)
+    _check_supported(config)
     with ExitStack() as open_sockets:  # a busy port fails here, before the app starts up
         sockets = [
             open_sockets.enter_context(await _listening_socket(bind, config.backlog, reuse_port))
@@ -129,7 +132,7 @@ async def serve_config(
         await _run_worker(ASGIWrapper(asgi_app), config, sockets, shutdown_trigger, task_status)
 
 
-def check_supported(config: Config) -> None:
+def _check_supported(config: Config) -> None:
     """Fail at start for configurations Hypercorn would serve but this module does not."""
     if config.certfile is not None or config.keyfile is not None:
         raise ValueError("TLS is not supported by app.serving: terminate TLS in front of it")
