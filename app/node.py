@@ -3,7 +3,6 @@
 import gc
 import json
 import os
-import signal
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +21,7 @@ from app.http.app import create_app
 from app.http.context import NodeContext
 from app.protocol.ports import SystemClock
 from app.serving import serve
-from app.workers import SINGLE, WorkerRole, rate_limit_share
+from app.workers import SINGLE, WorkerRole, rate_limit_share, set_on_signal
 from storage import EntityCache, Sealer, load_master_key, open_storage, tortoise_config
 
 _log = structlog.get_logger("tessera.node")
@@ -77,7 +76,7 @@ async def run_node(settings: Settings, *, shutdown: trio.Event | None = None,
         started = await _bootstrap(settings, storage, context)
         addresses = await nursery.start(_serve, create_app(context), settings, shutdown,
                                         nursery.cancel_scope, role.count > 1)
-        nursery.start_soon(_watch_signals, shutdown)
+        nursery.start_soon(set_on_signal, shutdown, "node.stopping")
         context.ready = True
         _tune_gc()
         _log.info("node.started", addresses=addresses, node=context.node_id)
@@ -122,17 +121,6 @@ async def _serve(app, settings: Settings, shutdown: trio.Event, cancel_scope, re
                 shutdown_trigger=shutdown.wait, reuse_port=reuse_port, task_status=task_status)
     # In-flight requests are done: stop the actors and close storage.
     cancel_scope.cancel()
-
-
-async def _watch_signals(shutdown: trio.Event) -> None:
-    try:
-        with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
-            async for signum in signals:
-                _log.info("node.stopping", signal=signal.Signals(signum).name)
-                shutdown.set()
-                return
-    except ValueError:
-        return  # not the main thread (tests run nodes in-process): no signal handling
 
 
 def _tune_gc() -> None:

@@ -69,7 +69,7 @@ async def run_workers(config_path: str, count: int, bind: str, grace_period: flo
     """Start `count` worker processes and keep them running until SIGTERM/SIGINT."""
     stopping = trio.Event()
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(_watch_signals, stopping)
+        nursery.start_soon(set_on_signal, stopping, "workers.stopping")
         address = await nursery.start(_keep_worker, config_path, WorkerRole(0, count), bind,
                                       stopping, grace_period)
         for index in range(1, count):
@@ -163,12 +163,17 @@ async def _stop_when(stopping: trio.Event, process: trio.Process, grace_period: 
     process.kill()
 
 
-async def _watch_signals(stopping: trio.Event) -> None:
-    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
-        async for signum in signals:
-            _log.info("workers.stopping", signal=signal.Signals(signum).name)
-            stopping.set()
-            return
+async def set_on_signal(event: trio.Event, log_event: str) -> None:
+    """Set `event` at the first SIGTERM or SIGINT, logged as `log_event`. Outside the main
+    thread (tests run nodes in-process) there is no signal handling."""
+    try:
+        with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+            async for signum in signals:
+                _log.info(log_event, signal=signal.Signals(signum).name)
+                event.set()
+                return
+    except ValueError:
+        return
 
 
 class _Lines:

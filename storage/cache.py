@@ -61,9 +61,9 @@ class EntityCache:
     clock: Callable[[], float] = monotonic
     stats: CacheStats = field(default_factory=CacheStats)
     # Bumped by every eviction; a load stores its result only if nothing was evicted meanwhile.
-    generation: int = 0
-    _entries: OrderedDict = field(default_factory=OrderedDict)
-    _topics: dict[str, set] = field(default_factory=dict)
+    generation: int = field(default=0, init=False)
+    _entries: OrderedDict = field(default_factory=OrderedDict, init=False, repr=False)
+    _topics: dict[str, set] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def enabled(self) -> bool:
@@ -78,6 +78,17 @@ class EntityCache:
         self._entries.move_to_end(key)
         self.stats.hits += 1
         return entry.value
+
+    async def through(self, key: Hashable, topic: str, load) -> Any:
+        """The cached value for `key`, else `await load()` (cached unless it is None)."""
+        value = self.get(key)
+        if value is not MISSING:
+            return value
+        generation = self.generation
+        value = await load()
+        if value is not None:
+            self.put(key, value, topic, generation)
+        return value
 
     def put(self, key: Hashable, value: Any, topic: str, generation: int) -> None:
         """Store `value`, loaded when the generation was `generation`, unless evicted since."""
@@ -113,14 +124,3 @@ class EntityCache:
                 keys.discard(key)
                 if not keys:
                     del self._topics[entry.topic]
-
-    async def through(self, key: Hashable, topic: str, load) -> Any:
-        """The cached value for `key`, else `await load()` (cached unless it is None)."""
-        value = self.get(key)
-        if value is not MISSING:
-            return value
-        generation = self.generation
-        value = await load()
-        if value is not None:
-            self.put(key, value, topic, generation)
-        return value
