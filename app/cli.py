@@ -84,8 +84,13 @@ def _add(commands, name: str, handler):
 def _serve(settings: Settings, args) -> int:
     server = settings.server
     if server.workers > 1 and args.worker is None:
-        trio.run(run_workers, args.config, server.workers, server.bind, server.grace_period)
-        return 0
+        failures: list[BaseException] = []
+        try:
+            trio.run(run_workers, args.config, server.workers, server.bind, server.grace_period)
+        except* RuntimeError as failed:  # the first worker did not start (its log says why)
+            failures.extend(failed.exceptions)
+            print(f"tessera: {failed.exceptions[0]}", file=sys.stderr)
+        return 1 if failures else 0
     role = WorkerRole.parse(args.worker) if args.worker else SINGLE
 
     async def run() -> None:

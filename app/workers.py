@@ -95,13 +95,19 @@ def worker_environment(role: WorkerRole, bind: str) -> dict[str, str]:
 
 async def _keep_worker(config_path: str, role: WorkerRole, bind: str, stopping: trio.Event,
                        grace_period: float, task_status=trio.TASK_STATUS_IGNORED) -> None:
-    """Run one worker; restart it when it dies. Reports its address once first ready."""
+    """Run one worker; restart it when it dies. Reports its address once first ready; a first
+    start that fails stops the parent (a configuration error), a restart that fails is retried."""
     failures = 0
     first = True
     while not stopping.is_set():
         started_at = trio.current_time()
-        code = await _run_worker(config_path, role, bind, stopping, grace_period,
-                                 task_status if first else trio.TASK_STATUS_IGNORED)
+        try:
+            code = await _run_worker(config_path, role, bind, stopping, grace_period,
+                                     task_status if first else trio.TASK_STATUS_IGNORED)
+        except RuntimeError as error:
+            if first:
+                raise
+            code = f"did not start: {error}"
         first = False
         if stopping.is_set():
             return
@@ -118,19 +124,18 @@ async def _run_worker(config_path: str, role: WorkerRole, bind: str, stopping: t
         worker_command(config_path, role), env=worker_environment(role, bind),
         stdout=subprocess.PIPE)
     try:
+        lines = _Lines(process.stdout)
+        with trio.move_on_after(START_TIMEOUT) as waiting:
+            address = await _read_address(lines)
+        if waiting.cancelled_caught:
+            raise RuntimeError(f"worker {role.index} did not start within {START_TIMEOUT:.0f}s")
+        task_status.started(address)
         async with trio.open_nursery() as nursery:
-            lines = _Lines(process.stdout)
-            with trio.fail_after(START_TIMEOUT):
-                address = await _read_address(lines)
-            task_status.started(address)
             nursery.start_soon(_forward, lines)
             nursery.start_soon(_stop_when, stopping, process, grace_period)
             code = await process.wait()
             nursery.cancel_scope.cancel()
             return code
-    except trio.TooSlowError:
-        raise RuntimeError(f"worker {role.index} did not start within {START_TIMEOUT:.0f}s") \
-            from None
     finally:
         if process.returncode is None:
             process.kill()

@@ -2,6 +2,8 @@
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import pytest
 
 from app.config import BucketSettings, RateLimitSettings
 from app.workers import WorkerRole, rate_limit_share
-from tests.support import OWNER, basic, start_node_process, write_config
+from tests.support import OWNER, ROOT, basic, start_node_process, write_config
 
 
 def children(pid: int) -> list[int]:
@@ -122,3 +124,14 @@ def test_worker_roles_are_checked(text, valid):
     else:
         with pytest.raises(ValueError, match="below the count"):
             WorkerRole.parse(text)
+
+
+def test_a_first_worker_that_cannot_start_stops_the_parent_with_a_message(tmp_path):
+    # Nothing listens on port 1: the first worker cannot open its database.
+    config = write_config(tmp_path / "config.toml", "postgres://postgres@127.0.0.1:1/none",
+                          server={"workers": 2})
+    result = subprocess.run([sys.executable, "-m", "app", "--config", str(config), "serve"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "tessera: a worker exited before it started serving")
