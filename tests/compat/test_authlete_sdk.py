@@ -8,13 +8,8 @@ token to `/api/{serviceId}/...` (and, as the SDK does, to the service-owner APIs
 One node per module and database (SQLite, PostgreSQL); each test creates its own service.
 """
 
-import asyncio
 import json
 import secrets
-import subprocess
-import sys
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from authlete.api.authlete_api_exception import AuthleteApiException
@@ -33,67 +28,15 @@ from authlete.types.client_type import ClientType
 from authlete.types.grant_type import GrantType
 from authlete.types.response_type import ResponseType
 
-from tests.conftest import POSTGRES_URL, SKIP_REASON, _admin, _with_database
+from tests.compat.nodes import TesseraNode
 from tests.support import (
     OWNER_KEY,
     OWNER_SECRET,
-    ROOT,
-    NodeProcess,
-    start_node_process,
-    write_config,
 )
 
 ISSUER = "https://as.example.com"
 REDIRECT_URI = "https://rp.example.com/callback"
 PRIVATE_JWK_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
-
-
-# --- a real node per database ------------------------------------------------------------------
-
-@dataclass
-class TesseraNode:
-    process: NodeProcess
-    config: Path
-
-    @property
-    def base_url(self) -> str:
-        return self.process.base_url
-
-    def issue_service_token(self, api_key: int) -> str:
-        """`python -m app token create --service <apiKey>`: the operator's way to get a v3 token."""
-        completed = subprocess.run(
-            [sys.executable, "-m", "app", "--config", str(self.config), "token", "create",
-             "--service", str(api_key)],
-            cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
-        assert completed.returncode == 0, completed.stderr
-        issued = json.loads(completed.stdout)
-        assert issued["serviceId"] == api_key
-        return issued["accessToken"]
-
-
-@pytest.fixture(scope="module",
-                params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def node(request, tmp_path_factory):
-    """One node process per module and database; the database is dropped afterwards."""
-    directory = tmp_path_factory.mktemp(f"authlete-sdk-{request.param}")
-    if request.param == "sqlite":
-        database_url, drop = f"sqlite://{directory}/tessera.sqlite3", None
-    else:
-        if not POSTGRES_URL:
-            pytest.skip(SKIP_REASON)
-        name = f"tessera_test_{secrets.token_hex(6)}"
-        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-        database_url, drop = _with_database(POSTGRES_URL, name), name
-    config = write_config(directory / "config.toml", database_url)
-    try:
-        process = start_node_process(config, directory / "node.log")
-        try:
-            yield TesseraNode(process, config)
-        finally:
-            process.stop()
-    finally:
-        if drop:
-            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{drop}" WITH (FORCE)'))
 
 
 # --- SDK instances -----------------------------------------------------------------------------

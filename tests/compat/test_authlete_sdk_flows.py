@@ -13,17 +13,11 @@ every test registers its own client. Flows run in v2 mode (service API key and s
 code flow runs once more in v3 mode (Bearer service access token, `/api/{serviceId}/...`).
 """
 
-import asyncio
 import base64
 import hashlib
 import json
 import re
-import secrets
-import subprocess
-import sys
 import time
-from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -72,14 +66,10 @@ from authlete.types.response_type import ResponseType
 from authlib.jose import JsonWebKey, JsonWebToken
 from authlib.oidc.core import CodeIDToken
 
-from tests.conftest import POSTGRES_URL, SKIP_REASON, _admin, _with_database
+from tests.compat.nodes import TesseraNode
 from tests.support import (
     OWNER_KEY,
     OWNER_SECRET,
-    ROOT,
-    NodeProcess,
-    start_node_process,
-    write_config,
 )
 
 ISSUER = "https://as.example.com"
@@ -103,52 +93,6 @@ PROFILE_AND_EMAIL_CLAIMS = {
     "profile", "picture", "website", "gender", "birthdate", "zoneinfo", "locale", "updated_at",
     "email", "email_verified"}
 RESULT_MESSAGE = re.compile(r"^\[A\d{6}\] ")
-
-
-# --- a real node per database ------------------------------------------------------------------
-
-@dataclass
-class TesseraNode:
-    process: NodeProcess
-    config: Path
-
-    @property
-    def base_url(self) -> str:
-        return self.process.base_url
-
-    def issue_service_token(self, api_key: int) -> str:
-        """`python -m app token create --service <apiKey>`: the operator's way to get a v3 token."""
-        completed = subprocess.run(
-            [sys.executable, "-m", "app", "--config", str(self.config), "token", "create",
-             "--service", str(api_key)],
-            cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
-        assert completed.returncode == 0, completed.stderr
-        return json.loads(completed.stdout)["accessToken"]
-
-
-@pytest.fixture(scope="module",
-                params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def node(request, tmp_path_factory):
-    """One node process per module and database; the database is dropped afterwards."""
-    directory = tmp_path_factory.mktemp(f"authlete-sdk-flows-{request.param}")
-    if request.param == "sqlite":
-        database_url, drop = f"sqlite://{directory}/tessera.sqlite3", None
-    else:
-        if not POSTGRES_URL:
-            pytest.skip(SKIP_REASON)
-        name = f"tessera_test_{secrets.token_hex(6)}"
-        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-        database_url, drop = _with_database(POSTGRES_URL, name), name
-    config = write_config(directory / "config.toml", database_url)
-    try:
-        process = start_node_process(config, directory / "node.log")
-        try:
-            yield TesseraNode(process, config)
-        finally:
-            process.stop()
-    finally:
-        if drop:
-            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{drop}" WITH (FORCE)'))
 
 
 # --- the service, its SDK instances and clients ------------------------------------------------
