@@ -6,11 +6,11 @@ import warnings
 import pytest
 from authlib.oauth2.rfc9068.claims import JWTAccessTokenClaims
 from joserfc.errors import InvalidClaimError
-from joserfc.jwk import ECKey, RSAKey
 
 from app.protocol.id_token import build_id_token
 from app.protocol.jwt_access_token import REGISTERED_CLAIMS, build_jwt_access_token
 from app.protocol.ports import SigningKeyRecord
+from tests.protocol.test_id_token import make_signing_key
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # authlib.jose announces its move to joserfc
@@ -21,22 +21,6 @@ CLIENT_ID = "5899463614448063"
 RESOURCE = "https://rs.example.com/api"
 NOW = 1_700_000_000
 ALGS = ["RS256", "PS256", "ES256"]
-_GENERATORS = {
-    "RS256": lambda: RSAKey.generate_key(2048),
-    "PS256": lambda: RSAKey.generate_key(2048),
-    "ES256": lambda: ECKey.generate_key("P-256"),
-}
-
-
-def make_signing_key(alg: str) -> SigningKeyRecord:
-    generated = _GENERATORS[alg]()
-    members = {"kid": generated.thumbprint(), "alg": alg, "use": "sig"}
-    return SigningKeyRecord(kid=members["kid"], service_api_key=1, alg=alg, state="current",
-                            public_jwk=generated.as_dict(private=False, **members),
-                            private_jwk=generated.as_dict(private=True, **members),
-                            published_at=0)
-
-
 @pytest.fixture(scope="module")
 def keys() -> dict[str, SigningKeyRecord]:
     return {alg: make_signing_key(alg) for alg in ALGS}
