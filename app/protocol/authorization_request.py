@@ -509,6 +509,10 @@ def check_max_age(pending: _Pending) -> None:
     if not MAX_AGE.fullmatch(value) or int(value) > MAX_AGE_LIMIT:
         raise _fail(pending, rc.AUTHZ_MAX_AGE_INVALID, value=_shown(value))
     pending.max_age = int(value)
+    # OIDC Core §3.1.2.1: max_age=0 is prompt=login. The response's maxAge cannot carry 0
+    # (0 means "none requested"), so the front-end learns it from `prompts`.
+    if pending.max_age == 0 and "LOGIN" not in pending.prompts and "NONE" not in pending.prompts:
+        pending.prompts = [*pending.prompts, "LOGIN"]
 
 
 def check_display(pending: _Pending) -> None:

@@ -1,0 +1,80 @@
+"""The front-end's Quart-Trio application: its parts, session cookie and security headers."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import structlog
+from quart import Response, render_template, request
+from quart_trio import QuartTrio
+
+from frontend.config import FrontendSettings
+from frontend.responses import server_error
+from frontend.tessera import TesseraClient, TesseraError
+from frontend.users import ResourceServers, Users
+from frontend.views import authorization, metadata, resources, token
+from frontend.views.plumbing import to_response
+
+_log = structlog.get_logger("frontend")
+
+# No script runs on these pages; styles come from /static only; images (client logos) may come
+# from anywhere; no page may be framed (clickjacking of the consent page).
+CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self' https: http: "
+                           "data:; frame-ancestors 'none'; base-uri 'none'")
+
+
+@dataclass(frozen=True)
+class Parts:
+    settings: FrontendSettings
+    tessera: TesseraClient
+    users: Users
+    resource_servers: ResourceServers
+    service_name: str
+
+
+class FrontendApp(QuartTrio):
+    parts: Parts
+
+
+def create_app(settings: FrontendSettings, service_name: str = "Tessera") -> FrontendApp:
+    app = FrontendApp(__name__)
+    app.parts = Parts(settings, TesseraClient(settings.tessera_url, settings.api_key,
+                                              settings.api_secret, settings.tessera_timeout),
+                      Users(settings.users), ResourceServers(settings.resource_servers),
+                      service_name)
+    app.config.update(
+        SECRET_KEY=settings.session_secret,
+        SESSION_COOKIE_NAME="tessera_frontend",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",  # sent on the top-level redirect back from a client
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=settings.session_lifetime),
+        MAX_CONTENT_LENGTH=64 * 1024,
+    )
+    for module in (authorization, token, resources, metadata):
+        app.register_blueprint(module.blueprint)
+    if settings.demo_callback:
+        app.add_url_rule("/demo/callback", view_func=_demo_callback)
+    app.after_request(_security_headers)
+    app.register_error_handler(TesseraError, _tessera_failed)
+    app.after_serving(app.parts.tessera.aclose)
+    return app
+
+
+async def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+async def _tessera_failed(error: TesseraError):
+    return to_response(server_error("the authorization service is unavailable"))
+
+
+async def _demo_callback():
+    """The demo clients' redirect URI: shows what the authorization response carried."""
+    return await render_template("callback.html", service_name="Demo client",
+                                 parameters=list(request.args.items(multi=True)))

@@ -1,0 +1,95 @@
+"""The browser session, kept in Quart's signed cookie (HttpOnly, SameSite=Lax).
+
+Contents: the accounts signed in on this browser with their authentication times, the current
+one, the open authorization flows (flow id → ticket and progress), the consents given, and a
+CSRF token for the forms. Nothing secret about the user is stored; the ticket is only usable
+with the service's API credentials.
+"""
+
+import secrets
+
+from quart import session
+
+from frontend.interaction import Flow, Login
+from frontend.users import same
+
+MAX_FLOWS = 4          # open authorization flows per browser (tabs); the oldest is dropped
+MAX_ACCOUNTS = 4
+MAX_CONSENTS = 16
+
+
+def csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(24)
+    return session["csrf"]
+
+
+def csrf_ok(token: str | None) -> bool:
+    expected = session.get("csrf")
+    return bool(token and expected) and same(token, expected)
+
+
+def current_login(now: int, lifetime: int) -> Login | None:
+    username = session.get("current")
+    account = (session.get("accounts") or {}).get(username)
+    if not account or now - account["auth_time"] >= lifetime:
+        return None
+    return Login(username, account["subject"], account["auth_time"])
+
+
+def signed_in_accounts(now: int, lifetime: int) -> list[str]:
+    accounts = session.get("accounts") or {}
+    return [name for name, account in accounts.items() if now - account["auth_time"] < lifetime]
+
+
+def sign_in(username: str, subject: str, now: int) -> None:
+    accounts = dict(session.get("accounts") or {})
+    accounts.pop(username, None)
+    accounts[username] = {"subject": subject, "auth_time": now}
+    session["accounts"] = dict(list(accounts.items())[-MAX_ACCOUNTS:])
+    session["current"] = username
+
+
+def switch_to(username: str) -> bool:
+    if username not in (session.get("accounts") or {}):
+        return False
+    session["current"] = username
+    return True
+
+
+def open_flow(ticket: str) -> str:
+    flow_id = secrets.token_urlsafe(12)
+    flows = dict(session.get("flows") or {})
+    flows[flow_id] = Flow(ticket).__dict__
+    session["flows"] = dict(list(flows.items())[-MAX_FLOWS:])
+    return flow_id
+
+
+def flow(flow_id: str | None) -> Flow | None:
+    stored = (session.get("flows") or {}).get(flow_id or "")
+    return Flow(**stored) if stored else None
+
+
+def save_flow(flow_id: str, state: Flow) -> None:
+    flows = dict(session.get("flows") or {})
+    flows[flow_id] = state.__dict__
+    session["flows"] = flows
+
+
+def close_flow(flow_id: str) -> None:
+    flows = dict(session.get("flows") or {})
+    flows.pop(flow_id, None)
+    session["flows"] = flows
+
+
+def consented(subject: str, client_id: str, scopes: list[str], claims: list[str]) -> bool:
+    given = (session.get("consents") or {}).get(f"{subject} {client_id}")
+    return bool(given) and set(scopes) <= set(given["scopes"]) and set(claims) <= set(
+        given["claims"])
+
+
+def remember_consent(subject: str, client_id: str, scopes: list[str],
+                     claims: list[str]) -> None:
+    consents = dict(session.get("consents") or {})
+    consents[f"{subject} {client_id}"] = {"scopes": sorted(scopes), "claims": sorted(claims)}
+    session["consents"] = dict(list(consents.items())[-MAX_CONSENTS:])

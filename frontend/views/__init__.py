@@ -1,0 +1,1 @@
+"""The front-end's HTTP endpoints, one module per specification."""

@@ -1,0 +1,59 @@
+"""Helpers shared by the views: the app's parts, raw request bodies, replies as responses."""
+
+import time
+from base64 import b64decode
+from urllib.parse import unquote_plus
+
+from quart import Response, current_app, request
+
+from frontend.responses import Reply, oauth_error
+
+
+def parts():
+    """The running app's parts: settings, Tessera client, users, resource servers."""
+    return current_app.parts
+
+
+def now() -> int:
+    return int(time.time())
+
+
+async def form_body() -> str | None:
+    """The raw form-encoded body (reference §2.0 `parameters`), or None for another type."""
+    if request.mimetype != "application/x-www-form-urlencoded":
+        return None
+    return (await request.get_data()).decode("utf-8", errors="replace")
+
+
+def to_response(reply: Reply) -> Response:
+    response = Response(reply.body, status=reply.status, headers=reply.headers)
+    if reply.content_type:
+        response.headers["Content-Type"] = reply.content_type
+    else:
+        del response.headers["Content-Type"]
+    return response
+
+
+def wrong_content_type() -> Response:
+    return to_response(oauth_error(
+        400, "invalid_request",
+        "the request body must be application/x-www-form-urlencoded (RFC 6749 §3.2)"))
+
+
+class BadBasic(ValueError):
+    """The Authorization header is Basic but not decodable."""
+
+
+def basic_credentials() -> tuple[str | None, str | None]:
+    """RFC 6749 §2.3.1: client_id and secret from HTTP Basic, each form-urlencoded."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None, None
+    try:
+        user, separator, password = b64decode(value.strip(), validate=True).decode().partition(":")
+    except (ValueError, UnicodeDecodeError) as error:
+        raise BadBasic("the Basic credentials are not base64 of 'id:secret'") from error
+    if not separator:
+        raise BadBasic("the Basic credentials have no ':' between id and secret")
+    return unquote_plus(user), unquote_plus(password)

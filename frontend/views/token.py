@@ -1,0 +1,50 @@
+"""The token endpoint (RFC 6749 §3.2; reference §2.2)."""
+
+from quart import Blueprint
+
+from frontend.responses import oauth_error, reply
+from frontend.views.plumbing import (
+    BadBasic,
+    basic_credentials,
+    form_body,
+    parts,
+    to_response,
+    wrong_content_type,
+)
+
+blueprint = Blueprint("token", __name__)
+
+# Grants Tessera pre-validates but leaves to the front-end (reference §2.2); this reference
+# front-end does not offer them.
+_NOT_OFFERED = {"TOKEN_EXCHANGE", "JWT_BEARER"}
+
+
+@blueprint.post("/token")
+async def token():
+    parameters = await form_body()
+    if parameters is None:
+        return wrong_content_type()
+    try:
+        client_id, client_secret = basic_credentials()
+    except BadBasic as error:
+        return to_response(oauth_error(401, "invalid_client", str(error),
+                                       challenge='Basic realm="token"'))
+    result = await parts().tessera.token(parameters, client_id, client_secret)
+    action = result.get("action")
+    if action == "PASSWORD":
+        return to_response(await _password_grant(result))
+    if action in _NOT_OFFERED:
+        return to_response(oauth_error(400, "unsupported_grant_type",
+                                       f"this server does not offer the {action} grant"))
+    return to_response(reply("auth/token", result))
+
+
+async def _password_grant(result: dict):
+    """RFC 6749 §4.3.2: the front-end checks the resource owner's credentials itself."""
+    tessera = parts().tessera
+    user = parts().users.authenticate(result.get("username") or "", result.get("password") or "")
+    if user is None:
+        failed = await tessera.token_fail(result["ticket"], "INVALID_RESOURCE_OWNER_CREDENTIALS")
+        return reply("auth/token/fail", failed)
+    issued = await tessera.token_issue(result["ticket"], user.subject)
+    return reply("auth/token/issue", issued)
