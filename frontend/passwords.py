@@ -21,14 +21,14 @@ def hash_password(password: str) -> str:
 
 def verify_password(password: str, encoded: str) -> bool:
     """Constant-time check; a malformed hash never matches."""
-    try:
-        scheme, log2_n, r, p, salt, expected = encoded.split("$")
-        if scheme != "scrypt":
-            return False
-        digest = _scrypt(password, _unb64(salt), int(log2_n), int(r), int(p))
-    except ValueError:
+    if check_hash(encoded):
         return False
-    return hmac.compare_digest(digest, _unb64(expected))
+    _, log2_n, r, p, salt, expected = encoded.split("$")
+    try:
+        digest = _scrypt(password, _unb64(salt), int(log2_n), int(r), int(p))
+        return hmac.compare_digest(digest, _unb64(expected))
+    except ValueError:  # bad base64 (binascii.Error), or parameters scrypt refuses
+        return False
 
 
 def check_hash(encoded: str) -> str | None:
@@ -37,8 +37,12 @@ def check_hash(encoded: str) -> str | None:
     if len(parts) != 6 or parts[0] != "scrypt":
         return ("expected 'scrypt$<log2 N>$<r>$<p>$<salt>$<hash>' "
                 "(see `python -m frontend hash-password`)")
-    if not all(part.isdigit() for part in parts[1:4]):
-        return "the scrypt parameters must be integers"
+    if not all(part.isdigit() and int(part) > 0 for part in parts[1:4]):
+        return "the scrypt parameters must be positive integers"
+    try:
+        _unb64(parts[4]), _unb64(parts[5])
+    except ValueError:
+        return "the salt and the hash must be base64url"
     return None
 
 

@@ -77,12 +77,15 @@ class GrantRepository:
         return _record(TicketRecord, row, _TICKET_COLUMNS) if taken == 1 else None
 
     async def _redeem_code(self, service_api_key, digest, client_id, now):
-        claimed = await AuthorizationCode.filter(
-            service_id=service_api_key, digest=digest, client_id=client_id,
-            consumed_at=None).update(consumed_at=now)
         row = await AuthorizationCode.get_or_none(service_id=service_api_key, digest=digest)
         if row is None:
             return None, False
+        # The conditional UPDATE decides the one redemption. It also empties the payload: a
+        # redeemed code is kept only to detect a replay (its grant_id), and the payload holds
+        # the end-user's claims, which Tessera must not keep once the ID token is issued.
+        claimed = await AuthorizationCode.filter(
+            service_id=service_api_key, digest=digest, client_id=client_id,
+            consumed_at=None).update(consumed_at=now, payload={})
         return _record(CodeRecord, row, _CODE_COLUMNS), claimed == 1
 
     async def _remember(self, service_api_key, kind, value_digest, expires_at) -> None:

@@ -76,12 +76,14 @@ class Stack:
             raise
 
 
-def start_stack(state_dir: Path, log_path: Path, timeout: float = 120) -> Stack:
+def start_stack(state_dir: Path, log_path: Path, timeout: float = 120,
+                database_url: str | None = None) -> Stack:
     port, tessera_port = free_port(), free_port()
     output = log_path.open("w")
+    database = ["--database-url", database_url] if database_url else []
     process = subprocess.Popen(
         [sys.executable, "-m", "frontend", "demo", "--port", str(port),
-         "--tessera-port", str(tessera_port), "--state-dir", str(state_dir)],
+         "--tessera-port", str(tessera_port), "--state-dir", str(state_dir), *database],
         cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, env=dict(os.environ))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -397,6 +397,10 @@ ACCEPTED = [
       "id_token_hint": "eyJ.x.y",
       "claims": {"userinfo": {"email": None},
                  "id_token": {"acr": {"essential": True, "values": ["urn:acr:pwd"]}}}}),
+    # OIDC Core §3.1.2.1: max_age=0 is equivalent to prompt=login.
+    ("max_age-0-is-prompt-login", {"max_age": "0"}, {}, {"max_age": 0, "prompts": ["LOGIN"]}),
+    ("max_age-0-with-prompt-consent", {"max_age": "0", "prompt": "consent"}, {},
+     {"max_age": 0, "prompts": ["CONSENT", "LOGIN"]}),
     ("client-defaults-for-max_age-and-acr", {"client_id": "1010"}, {},
      {"max_age": 3600, "acr_values": ["urn:acr:mfa"]}),
     ("request-overrides-client-defaults", {"client_id": "1010", "max_age": "60",
