@@ -53,7 +53,7 @@ def create_app(settings: FrontendSettings, service_name: str = "Tessera") -> Fro
     for module in (authorization, token, resources, metadata):
         app.register_blueprint(module.blueprint)
     if settings.demo_callback:
-        app.add_url_rule("/demo/callback", view_func=_demo_callback)
+        app.add_url_rule("/demo/callback", view_func=_demo_callback, methods=["GET", "POST"])
     app.after_request(_security_headers)
     app.register_error_handler(TesseraError, _tessera_failed)
     app.after_serving(app.parts.tessera.aclose)
@@ -76,5 +76,6 @@ async def _tessera_failed(error: TesseraError):
 
 async def _demo_callback():
     """The demo clients' redirect URI: shows what the authorization response carried."""
+    received = request.args if request.method == "GET" else await request.form  # form_post
     return await render_template("callback.html", service_name="Demo client",
-                                 parameters=list(request.args.items(multi=True)))
+                                 parameters=list(received.items(multi=True)))

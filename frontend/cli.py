@@ -52,8 +52,14 @@ def _serve(args) -> None:
 
 def _demo(args) -> None:
     _configure_logging("warning")
-    trio.run(demo.main, args.port, args.tessera_port, args.state_dir.resolve(),
-             args.database_url)
+    failures: list[str] = []
+    try:
+        trio.run(demo.main, args.port, args.tessera_port, args.state_dir.resolve(),
+                 args.database_url)
+    except* (RuntimeError, OSError) as group:  # Tessera died, a port is taken, provisioning
+        failures = [str(error) for error in group.exceptions]
+    if failures:
+        sys.exit("frontend demo: " + "; ".join(failures))
 
 
 def _hash_password(args) -> None:

@@ -40,15 +40,17 @@ async def main(port: int, tessera_port: int, state_dir: Path, database_url: str 
     state_dir.mkdir(parents=True, exist_ok=True)
     state = _load_state(state_dir)
     issuer = f"http://localhost:{port}"
+    stopping = trio.Event()
     async with trio.open_nursery() as nursery:
         tessera, tessera_url = await nursery.start(
-            _run_tessera, state, state_dir, tessera_port, database_url)
+            _run_tessera, state, state_dir, tessera_port, database_url, stopping)
         try:
             await _provision(state, tessera_url, issuer, state_dir)
             _save_state(state_dir, state)
             settings = from_dict(_frontend_config(state, issuer, tessera_url, port))
             await _serve(settings, state, issuer, state_dir)
         finally:
+            stopping.set()
             with trio.CancelScope(shield=True):
                 await _stop(tessera)
             nursery.cancel_scope.cancel()
@@ -67,7 +69,8 @@ async def _serve(settings, state: dict, issuer: str, state_dir: Path) -> None:
 # --- Tessera as a child process ------------------------------------------------------------
 
 async def _run_tessera(state: dict, state_dir: Path, port: int, database_url: str | None,
-                       task_status=trio.TASK_STATUS_IGNORED) -> None:
+                       stopping: trio.Event, task_status=trio.TASK_STATUS_IGNORED) -> None:
+    """Run Tessera until `stopping`; if it dies before, fail, which stops the front-end."""
     env = {**os.environ,
            "TESSERA__SERVER__BIND": f"127.0.0.1:{port}",
            "TESSERA__DATABASE__URL": database_url or f"sqlite://{state_dir}/tessera.sqlite3",
@@ -88,8 +91,8 @@ async def _run_tessera(state: dict, state_dir: Path, port: int, database_url: st
         elif not line.startswith(("Tessera ", "  ")):  # its banner; ours replaces it
             print(f"[tessera] {line}", flush=True)
     code = await process.wait()
-    if not started:
-        raise RuntimeError(f"Tessera exited with {code} before it was ready")
+    if not stopping.is_set():
+        raise RuntimeError(f"Tessera exited unexpectedly with {code}")
 
 
 async def _lines(stream):

@@ -93,6 +93,9 @@ ACTIONS: dict[str, dict[str, Shape]] = {
 }
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+# The FORM page (OAuth 2.0 Form Post Response Mode §2) submits itself from an inline handler;
+# its content is Tessera's, with every value escaped. Nothing else may run or load.
+FORM_POST_POLICY = "default-src 'none'; script-src 'unsafe-inline'; frame-ancestors 'none'"
 
 
 def reply(api: str, result: dict) -> Reply:
@@ -105,6 +108,8 @@ def reply(api: str, result: dict) -> Reply:
         headers["DPoP-Nonce"] = result["dpopNonce"]  # RFC 9449 §8
     if shape.challenge:
         headers["WWW-Authenticate"] = shape.challenge
+    if shape.body is Body.HTML:
+        headers["Content-Security-Policy"] = FORM_POST_POLICY
     return _with_content(shape, result.get("responseContent") or "", headers)
 
 

@@ -510,8 +510,11 @@ def check_max_age(pending: _Pending) -> None:
         raise _fail(pending, rc.AUTHZ_MAX_AGE_INVALID, value=_shown(value))
     pending.max_age = int(value)
     # OIDC Core §3.1.2.1: max_age=0 is prompt=login. The response's maxAge cannot carry 0
-    # (0 means "none requested"), so the front-end learns it from `prompts`.
-    if pending.max_age == 0 and "LOGIN" not in pending.prompts and "NONE" not in pending.prompts:
+    # (0 means "none requested"), so the front-end learns it from `prompts`; with prompt=none
+    # no login may happen, so the answer is login_required (§3.1.2.6).
+    if pending.max_age == 0 and "NONE" in pending.prompts:
+        raise _fail(pending, rc.AUTHZ_MAX_AGE_ZERO_WITH_PROMPT_NONE)
+    if pending.max_age == 0 and "LOGIN" not in pending.prompts:
         pending.prompts = [*pending.prompts, "LOGIN"]
 
 

@@ -416,6 +416,9 @@ AUTHZ_PROMPT_NONE_NOT_ALONE = _action(
 AUTHZ_MAX_AGE_INVALID = _action(
     "A004368", "The 'max_age' value '{value}' is not a whole number of seconds between 0 and "
     "2147483647 (OIDC Core §3.1.2.1).", oauth_error="invalid_request")
+AUTHZ_MAX_AGE_ZERO_WITH_PROMPT_NONE = _action(
+    "A004372", "'max_age' is 0, which requires a fresh login, but 'prompt' is 'none', which "
+    "forbids one (OIDC Core §3.1.2.1, §3.1.2.6).", oauth_error="login_required")
 AUTHZ_DISPLAY_UNSUPPORTED = _action(
     "A004369", "The 'display' value '{value}' is not supported; supported values are "
     "{supported} (OIDC Core §3.1.2.1).", oauth_error="invalid_request")

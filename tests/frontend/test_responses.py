@@ -71,7 +71,11 @@ def authorization_rows(api: str) -> list[Row]:
         json_row(api, "INTERNAL_SERVER_ERROR", 500, SERVER_ERROR_JSON),
         json_row(api, "BAD_REQUEST", 400, ERROR_JSON),          # redirect URI unusable
         Row(api, "LOCATION", REDIRECT, 302, None, headers={"Location": REDIRECT}),
-        Row(api, "FORM", FORM_HTML, 200, HTML, FORM_HTML),      # response_mode=form_post
+        # response_mode=form_post: the page submits itself from an inline handler, which
+        # the front-end's policy for its own pages (no script at all) would block.
+        Row(api, "FORM", FORM_HTML, 200, HTML, FORM_HTML, headers={
+            "Content-Security-Policy":
+                "default-src 'none'; script-src 'unsafe-inline'; frame-ancestors 'none'"}),
     ]
 
 

@@ -1,0 +1,524 @@
+"""OpenID Connect Core §3.1.2 through the front-end's pages, with a browser without JavaScript:
+re-authentication (prompt=login, max_age), login_hint, account selection, prompt=none, remembered
+consent, the login and consent forms' failure paths; then the HTTP edges of the other endpoints
+(security headers, discovery, JWKS, token, revocation, userinfo)."""
+
+import base64
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from urllib.parse import urlencode, urljoin
+
+import httpx
+import pytest
+from authlib.jose import JsonWebKey, jwt
+
+from tests.e2e.agent import UserAgent, forms, page_kind, redirect_parameters
+from tests.e2e.test_authlib_client import authorize, code_flow, id_token_claims, oauth_client
+
+SCOPE = "openid profile"
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Authorization:
+    """An authorization request as the client made it."""
+    url: str
+    state: str
+    verifier: str
+    nonce: str
+
+
+def confidential(stack):
+    return oauth_client(stack, stack.client("confidential"), "client_secret_basic")
+
+
+def request_for(stack, session, scope: str = SCOPE, **extra) -> Authorization:
+    verifier, nonce = secrets.token_urlsafe(48), secrets.token_urlsafe(12)
+    url, state = session.create_authorization_url(f"{stack.issuer}/authorize", scope=scope,
+                                                  code_verifier=verifier, nonce=nonce, **extra)
+    return Authorization(url, state, verifier, nonce)
+
+
+def signed_in(stack, agent, username: str = "alice") -> None:
+    """A completed flow: the agent is signed in as `username` and consented to SCOPE for the
+    confidential client."""
+    authorize(stack, agent, confidential(stack), username=username, scope=SCOPE)
+
+
+def id_token_for(stack, session, request: Authorization, response: httpx.Response):
+    """The client's side of a successful authorization response: state, code → ID token."""
+    answer = redirect_parameters(response)
+    assert "code" in answer, response.headers["Location"]
+    assert answer["state"] == request.state
+    token = session.fetch_token(f"{stack.issuer}/token",
+                                authorization_response=response.headers["Location"],
+                                code_verifier=request.verifier)
+    return id_token_claims(stack, token, session.client_id, request.nonce)
+
+
+def flow_id(page: httpx.Response) -> str:
+    return next(form["fields"]["flow"] for form in forms(page.text) if "flow" in form["fields"])
+
+
+def resume_url(stack, flow: str) -> str:
+    return f"{stack.issuer}/authorize/resume?{urlencode({'flow': flow})}"
+
+
+class _Page(HTMLParser):
+    """What the tests read off a page besides its forms: visible inputs and alerts."""
+
+    def __init__(self):
+        super().__init__()
+        self.inputs: dict[str, str | None] = {}
+        self.alerts: dict[str, str] = {}
+        self._alert: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "input" and attributes.get("type") != "hidden" and attributes.get("name"):
+            self.inputs[attributes["name"]] = attributes.get("value")
+        elif tag == "div" and attributes.get("role") in ("status", "alert"):
+            self._alert = attributes["role"]
+            self.alerts[self._alert] = ""
+
+    def handle_endtag(self, tag):
+        if tag == "div":
+            self._alert = None
+
+    def handle_data(self, data):
+        if self._alert:
+            self.alerts[self._alert] += data.strip()
+
+
+def read_page(response: httpx.Response) -> _Page:
+    parser = _Page()
+    parser.feed(response.text)
+    return parser
+
+
+def assert_error_page(response: httpx.Response, status: int = 400) -> None:
+    """The front-end's own HTML error page: nothing goes back to the client."""
+    assert response.status_code == status, response.text
+    assert "Location" not in response.headers
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert page_kind(response) == "other"
+
+
+@pytest.fixture
+def second_agent(stack):
+    user_agent = UserAgent(stack.issuer)
+    yield user_agent
+    user_agent.close()
+
+
+# Sessions at least two seconds old, for the tests about re-authentication: all are signed in
+# first, then one sleep serves them all. Each test takes its own agent, as it changes the session.
+AGED = ("prompt=login", "max_age=0", "max_age=1", "prompt=none max_age=1",
+        "prompt=none max_age=0")
+
+
+@pytest.fixture(scope="module")
+def aged_agents(stack):
+    agents = {name: UserAgent(stack.issuer) for name in AGED}
+    for user_agent in agents.values():
+        signed_in(stack, user_agent)
+    time.sleep(2.1)
+    yield agents
+    for user_agent in agents.values():
+        user_agent.close()
+
+
+# --- re-authentication: prompt=login, max_age (OIDC Core §3.1.2.1, §3.1.2.3) --------------
+
+@pytest.mark.parametrize("case, extra", [
+    ("prompt=login", {"prompt": "login"}),
+    ("max_age=0", {"max_age": "0"}),         # §3.1.2.1: max_age=0 is prompt=login
+    ("max_age=1", {"max_age": "1"}),         # the session is older than that
+])
+def test_reauthentication_shows_the_login_page_and_refreshes_auth_time(stack, aged_agents,
+                                                                       case, extra):
+    agent, session = aged_agents[case], confidential(stack)
+    request = request_for(stack, session, **extra)
+    page = agent.open(request.url)
+    assert page.status_code == 200
+    assert page_kind(page) == "login"
+    assert read_page(page).alerts.get("status"), "no notice says why to sign in again"
+    before = int(time.time())
+    response = agent.sign_in(page, "alice", stack.password("alice"))
+    claims = id_token_for(stack, session, request, response)
+    assert claims["sub"] == "alice"
+    assert claims["auth_time"] >= before   # the session's own sign-in is >= 2 s older
+
+
+def test_a_session_within_max_age_is_not_asked_to_sign_in_again(stack, agent):
+    signed_in(stack, agent)
+    before_request = int(time.time())
+    session = confidential(stack)
+    request = request_for(stack, session, max_age="300")
+    response = agent.open(request.url)
+    claims = id_token_for(stack, session, request, response)   # no page: straight back
+    assert claims["sub"] == "alice"
+    assert claims["auth_time"] <= before_request       # §3.1.2.1: auth_time present, the old one
+
+
+# --- login_hint (OIDC Core §3.1.2.1) ---------------------------------------------------------
+
+@pytest.mark.parametrize("hint", ["alice", "bob@example.com", '"<x>'])
+def test_login_hint_prefills_the_username(stack, agent, hint):
+    request = request_for(stack, confidential(stack), login_hint=hint)
+    page = agent.open(request.url)
+    assert page_kind(page) == "login"
+    assert read_page(page).inputs["username"] == hint
+
+
+def test_login_hint_is_escaped_in_the_page(stack, agent):
+    request = request_for(stack, confidential(stack), login_hint='"<x>')
+    page = agent.open(request.url)
+    assert page_kind(page) == "login"
+    assert '"<x>' not in page.text
+    assert "<x>" not in page.text
+
+
+# --- prompt=select_account (OIDC Core §3.1.2.1) ----------------------------------------------
+
+def two_accounts(stack, agent) -> None:
+    """alice, then bob through prompt=login: both signed in on this agent, bob the current one."""
+    signed_in(stack, agent, "alice")
+    session = confidential(stack)
+    page = agent.open(request_for(stack, session, prompt="login").url)
+    assert page_kind(page) == "login"
+    page = agent.sign_in(page, "bob", stack.password("bob"))
+    assert page_kind(page) == "consent"
+    assert "code" in redirect_parameters(agent.decide(page, "approve"))
+
+
+def chooser(stack, agent, session) -> tuple[Authorization, httpx.Response]:
+    request = request_for(stack, session, prompt="select_account")
+    page = agent.open(request.url)
+    assert page.status_code == 200
+    assert page_kind(page) == "select_account"
+    return request, page
+
+
+@pytest.mark.parametrize("account", ["alice", "bob"])
+def test_select_account_lists_the_accounts_and_issues_for_the_chosen_one(stack, agent,
+                                                                         account):
+    two_accounts(stack, agent)
+    session = confidential(stack)
+    request, page = chooser(stack, agent, session)
+    select = next(form for form in forms(page.text) if form["action"] == "/authorize/select")
+    assert {value for name, value in select["buttons"] if name == "account"} == {
+        "alice", "bob", ""}
+    assert "Alice Example" in page.text
+    assert "Bob Example" in page.text
+    response = agent.submit(page, "/authorize/select", account=account)
+    assert id_token_for(stack, session, request, response)["sub"] == account
+
+
+def test_select_account_use_another_account_shows_the_login_page(stack, agent):
+    two_accounts(stack, agent)
+    session = confidential(stack)
+    request, page = chooser(stack, agent, session)
+    page = agent.submit(page, "/authorize/select", account="")
+    assert page.status_code == 200
+    assert page_kind(page) == "login"
+    response = agent.sign_in(page, "alice", stack.password("alice"))
+    assert id_token_for(stack, session, request, response)["sub"] == "alice"
+
+
+# --- prompt=none (OIDC Core §3.1.2.6) --------------------------------------------------------
+
+def test_prompt_none_issues_silently_when_signed_in_and_consented(stack, agent):
+    signed_in(stack, agent)
+    session = confidential(stack)
+    request = request_for(stack, session, prompt="none")
+    response = agent.open(request.url)
+    assert response.status_code == 302
+    assert id_token_for(stack, session, request, response)["sub"] == "alice"
+
+
+def test_prompt_none_without_consent_for_this_client_is_consent_required(stack, agent):
+    signed_in(stack, agent)                       # consented for the confidential client only
+    session = oauth_client(stack, stack.client("public"), "none")
+    request = request_for(stack, session, prompt="none")
+    answer = redirect_parameters(agent.open(request.url))
+    assert answer["error"] == "consent_required"
+    assert answer["state"] == request.state
+    assert "code" not in answer
+
+
+def test_prompt_none_for_another_subject_is_login_required(stack, agent):
+    """§5.5.1: a `sub` value the signed-in user does not have cannot be met without a login."""
+    signed_in(stack, agent, "alice")
+    claims = json.dumps({"id_token": {"sub": {"value": "bob"}}})
+    request = request_for(stack, confidential(stack), prompt="none", claims=claims)
+    answer = redirect_parameters(agent.open(request.url))
+    assert answer["error"] == "login_required"
+    assert answer["state"] == request.state
+    assert "code" not in answer
+
+
+@pytest.mark.parametrize("max_age", ["1", "0"])
+def test_prompt_none_with_a_session_older_than_max_age_is_login_required(stack, aged_agents,
+                                                                        max_age):
+    agent = aged_agents[f"prompt=none max_age={max_age}"]
+    request = request_for(stack, confidential(stack), prompt="none", max_age=max_age)
+    answer = redirect_parameters(agent.open(request.url))
+    assert answer["error"] == "login_required"
+    assert answer["state"] == request.state
+    assert "code" not in answer
+
+
+# --- remembered consent ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("extra, shown", [
+    ({}, "no page"),                                        # the same scopes again
+    ({"scope": f"{SCOPE} email"}, "consent"),               # one more scope
+    ({"prompt": "consent"}, "consent"),                     # §3.1.2.1: always ask
+])
+def test_remembered_consent(stack, agent, extra, shown):
+    signed_in(stack, agent)
+    session = confidential(stack)
+    request = request_for(stack, session, **extra)
+    page = agent.open(request.url)
+    if shown == "no page":
+        assert id_token_for(stack, session, request, page)["sub"] == "alice"
+        return
+    assert page.status_code == 200
+    assert page_kind(page) == shown
+    response = agent.decide(page, "approve")
+    assert id_token_for(stack, session, request, response)["sub"] == "alice"
+
+
+# --- the login form --------------------------------------------------------------------------
+
+def test_wrong_password_shows_the_login_page_again_with_401(stack, agent):
+    session = confidential(stack)
+    request = request_for(stack, session)
+    page = agent.open(request.url)
+    wrong = "not-" + stack.password("alice")
+    refused = agent.sign_in(page, "alice", wrong)
+    assert refused.status_code == 401
+    assert "Location" not in refused.headers
+    assert page_kind(refused) == "login"
+    shown = read_page(refused)
+    assert shown.alerts.get("alert"), "no error message on the page"
+    assert shown.inputs["username"] == "alice"
+    assert wrong not in refused.text
+    page = agent.sign_in(refused, "alice", stack.password("alice"))
+    assert page_kind(page) == "consent"
+    response = agent.decide(page, "approve")
+    assert id_token_for(stack, session, request, response)["sub"] == "alice"
+
+
+def test_cancel_on_the_login_page_is_access_denied(stack, agent):
+    request = request_for(stack, confidential(stack))
+    page = agent.open(request.url)
+    assert page_kind(page) == "login"
+    answer = redirect_parameters(agent.submit(page, "/authorize/login", decision="deny"))
+    assert answer["error"] == "access_denied"
+    assert answer["state"] == request.state
+    assert answer["iss"] == stack.issuer
+    assert "code" not in answer
+
+
+# --- forms from elsewhere (CSRF) and unknown flows -------------------------------------------
+
+@pytest.mark.parametrize("sender", ["wrong csrf_token", "another agent"])
+def test_consent_form_from_elsewhere_is_refused(stack, agent, second_agent, sender):
+    session = confidential(stack)
+    request = request_for(stack, session)
+    page = agent.sign_in(agent.open(request.url), "alice", stack.password("alice"))
+    assert page_kind(page) == "consent"
+    if sender == "wrong csrf_token":
+        refused = agent.submit(page, "/authorize/consent", decision="approve",
+                               csrf_token=secrets.token_urlsafe(24))
+    else:
+        refused = second_agent.submit(page, "/authorize/consent", decision="approve")
+    assert_error_page(refused, 400)
+    # The flow is not approved: it still waits for this user's decision.
+    page = agent.open(resume_url(stack, flow_id(page)))
+    assert page_kind(page) == "consent"
+    response = agent.decide(page, "approve")
+    assert id_token_for(stack, session, request, response)["sub"] == "alice"
+
+
+def test_a_flow_unknown_to_the_browser_is_an_error_page(stack, agent):
+    assert_error_page(agent.open(f"{stack.issuer}/authorize/resume?flow=nope"), 400)
+
+
+def test_a_flow_of_another_browser_is_an_error_page(stack, agent, second_agent):
+    page = agent.open(request_for(stack, confidential(stack)).url)
+    assert page_kind(page) == "login"
+    assert_error_page(second_agent.open(resume_url(stack, flow_id(page))), 400)
+
+
+# --- POST /authorize (OIDC Core §3.1.2.1) ----------------------------------------------------
+
+def test_post_authorize_with_a_form_body_works_like_get(stack, agent):
+    session = confidential(stack)
+    request = request_for(stack, session)
+    path, _, query = request.url.partition("?")
+    posted = agent.http.post(path, content=query,
+                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert posted.status_code == 303, posted.text
+    page = agent.open(urljoin(path, posted.headers["Location"]))
+    assert page_kind(page) == "login"
+    page = agent.sign_in(page, "alice", stack.password("alice"))
+    response = agent.decide(page, "approve")
+    assert id_token_for(stack, session, request, response)["sub"] == "alice"
+
+
+def test_post_authorize_with_json_is_invalid_request(stack):
+    client = stack.client("confidential")
+    response = httpx.post(f"{stack.issuer}/authorize", json={
+        "response_type": "code", "client_id": client["clientId"],
+        "redirect_uri": client["redirectUri"], "scope": SCOPE})
+    assert response.status_code == 400
+    assert "Location" not in response.headers
+    assert response.json()["error"] == "invalid_request"
+
+
+# --- security headers of the HTML pages ------------------------------------------------------
+
+def _login_page(stack, agent):
+    return agent.open(request_for(stack, confidential(stack)).url)
+
+
+def _consent_page(stack, agent):
+    return agent.sign_in(_login_page(stack, agent), "alice", stack.password("alice"))
+
+
+def _wrong_password_page(stack, agent):
+    return agent.sign_in(_login_page(stack, agent), "alice", "wrong")
+
+
+def _select_account_page(stack, agent):
+    signed_in(stack, agent)
+    return agent.open(request_for(stack, confidential(stack), prompt="select_account").url)
+
+
+def _error_page(stack, agent):
+    return agent.open(f"{stack.issuer}/authorize/resume?flow=nope")
+
+
+@pytest.mark.parametrize("page, kind", [
+    (_login_page, "login"), (_consent_page, "consent"), (_wrong_password_page, "login"),
+    (_select_account_page, "select_account"), (_error_page, "other"),
+], ids=["login", "consent", "wrong-password", "select-account", "error"])
+def test_html_pages_cannot_be_framed_or_cached(stack, agent, page, kind):
+    response = page(stack, agent)
+    assert page_kind(response) == kind
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_session_cookie_is_httponly_and_samesite_lax(stack, agent):
+    response = agent.http.get(request_for(stack, confidential(stack)).url)
+    assert response.status_code == 303
+    cookie = response.headers["Set-Cookie"]
+    attributes = {part.strip().split("=")[0].lower(): part.strip()
+                  for part in cookie.split(";")[1:]}
+    assert "httponly" in attributes, cookie
+    assert attributes.get("samesite", "").lower() == "samesite=lax", cookie
+
+
+# --- discovery and JWKS ----------------------------------------------------------------------
+
+ENDPOINTS = ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri",
+             "revocation_endpoint", "introspection_endpoint")
+
+
+@pytest.mark.parametrize("path", ["/.well-known/openid-configuration",
+                                  "/.well-known/oauth-authorization-server"])
+def test_discovery(stack, path):
+    response = httpx.get(f"{stack.issuer}{path}")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("application/json")
+    document = response.json()
+    assert document["issuer"] == stack.issuer
+    for name in ENDPOINTS:
+        assert document[name].startswith(f"{stack.issuer}/"), (name, document[name])
+
+
+def test_the_jwks_verifies_an_id_token(stack, agent):
+    session = confidential(stack)
+    token, nonce = code_flow(stack, agent, session, scope=SCOPE)
+    configuration = httpx.get(f"{stack.issuer}/.well-known/openid-configuration").json()
+    response = httpx.get(configuration["jwks_uri"])
+    assert response.status_code == 200
+    keys = response.json()
+    assert keys["keys"]
+    assert all("d" not in key for key in keys["keys"])      # public keys only
+    claims = jwt.decode(token["id_token"], JsonWebKey.import_key_set(keys))
+    claims.validate(leeway=5)
+    assert claims["iss"] == stack.issuer
+    assert claims["nonce"] == nonce
+    assert claims["sub"] == "alice"
+
+
+# --- token and revocation endpoints (RFC 6749 §2.3.1, §5.2; RFC 7009 §2.2.1) ----------------
+
+def test_token_request_with_a_json_body_is_invalid_request(stack):
+    client = stack.client("confidential")
+    response = httpx.post(f"{stack.issuer}/token", json={"grant_type": "client_credentials"},
+                          auth=(client["clientId"], client["clientSecret"]))
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize("credentials", [
+    "%%%not-base64%%%",
+    base64.b64encode(b"no-colon-here").decode(),
+], ids=["not-base64", "no-colon"])
+def test_token_request_with_malformed_basic_is_401(stack, credentials):
+    response = httpx.post(f"{stack.issuer}/token", data={"grant_type": "client_credentials"},
+                          headers={"Authorization": f"Basic {credentials}"})
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == 'Basic realm="token"'
+    assert response.json()["error"] == "invalid_client"
+
+
+def test_token_request_with_a_wrong_client_secret_is_invalid_client(stack):
+    client = stack.client("confidential")
+    response = httpx.post(f"{stack.issuer}/token", data={"grant_type": "client_credentials"},
+                          auth=(client["clientId"], "wrong-secret"))
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+    assert response.headers["WWW-Authenticate"] == 'Basic realm="token"'
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_revocation_with_a_wrong_client_secret_is_401(stack):
+    client = stack.client("confidential")
+    response = httpx.post(f"{stack.issuer}/revoke", data={"token": "anything"},
+                          auth=(client["clientId"], "wrong-secret"))
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+    assert response.headers["WWW-Authenticate"] == 'Basic realm="revocation"'
+
+
+# --- userinfo (OIDC Core §5.3, RFC 6750 §2, §3) ----------------------------------------------
+
+def test_userinfo_with_the_token_in_header_and_form_is_invalid_request(stack, agent):
+    token, _ = code_flow(stack, agent, confidential(stack), scope=SCOPE)
+    access_token = token["access_token"]
+    response = httpx.post(f"{stack.issuer}/userinfo", data={"access_token": access_token},
+                          headers={"Authorization": f"Bearer {access_token}"})
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer ")
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_userinfo_without_a_token_is_refused_with_a_bearer_challenge(stack, method):
+    response = httpx.request(method, f"{stack.issuer}/userinfo")
+    assert response.status_code == 400
+    assert response.headers["WWW-Authenticate"].startswith("Bearer ")
+    assert 'error="invalid_request"' in response.headers["WWW-Authenticate"]
