@@ -122,41 +122,56 @@ async def _provision(state: dict, tessera_url: str, issuer: str, state_dir: Path
         document = service_document(issuer, SERVICE_NAME)
         service = state.get("service")
         if service and await api.service_exists(service["apiKey"]):
-            await api.update_service(service["apiKey"], document)  # the port may have changed
+            # A restart on another port moves the issuer, the endpoints and the redirect URIs.
+            await api.update_service(service["apiKey"], document)
+            await _update_clients(api, state, issuer)
             return
         created = await api.create_service(document)
         state["service"] = {"apiKey": str(created["apiKey"]), "apiSecret": created["apiSecret"]}
         state["clients"] = await _create_clients(api, state["service"], issuer, state_dir)
 
 
-async def _create_clients(api: Provisioner, service: dict, issuer: str,
-                          state_dir: Path) -> dict:
-    credentials = (service["apiKey"], service["apiSecret"])
+def _client_plans(issuer: str, public_jwk: dict) -> dict[str, dict]:
     redirect_uris = [f"{issuer}/demo/callback"]
     logo = f"{issuer}/static/demo-client.svg"
-    key = RSAKey.generate_key(2048, parameters={"use": "sig", "alg": "RS256"}, private=True)
-    key.ensure_kid()
-    key_file = state_dir / "private_key_jwt-client.jwk.json"
-    key_file.write_text(json.dumps(key.as_dict(private=True)))
-    key_file.chmod(0o600)
-    plans = {
+    return {
         "confidential": client_document("Demo web app", "CLIENT_SECRET_BASIC", redirect_uris,
                                         logo_uri=logo),
         "public": client_document("Demo single-page app", "NONE", redirect_uris, logo_uri=logo),
         "private_key_jwt": client_document(
             "Demo backend (private_key_jwt)", "PRIVATE_KEY_JWT", redirect_uris,
-            jwks={"keys": [key.as_dict(private=False)]}, logo_uri=logo),
+            jwks={"keys": [public_jwk]}, logo_uri=logo),
     }
+
+
+async def _create_clients(api: Provisioner, service: dict, issuer: str,
+                          state_dir: Path) -> dict:
+    credentials = (service["apiKey"], service["apiSecret"])
+    key = RSAKey.generate_key(2048, parameters={"use": "sig", "alg": "RS256"}, private=True)
+    key.ensure_kid()
+    key_file = state_dir / "private_key_jwt-client.jwk.json"
+    key_file.write_text(json.dumps(key.as_dict(private=True)))
+    key_file.chmod(0o600)
     clients = {}
-    for name, document in plans.items():
+    for name, document in _client_plans(issuer, key.as_dict(private=False)).items():
         created = await api.create_client(credentials, document)
         clients[name] = {"clientId": str(created["clientId"]),
                          "clientSecret": created.get("clientSecret") if name == "confidential"
                          else None,
                          "tokenAuthMethod": document["tokenAuthMethod"],
-                         "redirectUri": redirect_uris[0]}
+                         "redirectUri": document["redirectUris"][0]}
     clients["private_key_jwt"]["privateKeyFile"] = str(key_file)
     return clients
+
+
+async def _update_clients(api: Provisioner, state: dict, issuer: str) -> None:
+    credentials = (state["service"]["apiKey"], state["service"]["apiSecret"])
+    clients = state["clients"]
+    key = RSAKey.import_key(json.loads(Path(clients["private_key_jwt"]["privateKeyFile"])
+                                       .read_text()))
+    for name, document in _client_plans(issuer, key.as_dict(private=False)).items():
+        await api.update_client(credentials, clients[name]["clientId"], document)
+        clients[name]["redirectUri"] = document["redirectUris"][0]
 
 
 def _load_state(state_dir: Path) -> dict:

@@ -83,6 +83,11 @@ class Provisioner:
     async def create_client(self, service: tuple[str, str], document: dict) -> dict:
         return await self._call("POST", "/client/create", service, json=document)
 
+    async def update_client(self, service: tuple[str, str], client_id: str,
+                            document: dict) -> dict:
+        """Replace the client's document (Tessera keeps its ID and secret)."""
+        return await self._call("POST", f"/client/update/{client_id}", service, json=document)
+
     async def _call(self, method: str, path: str, auth: tuple[str, str], **kwargs) -> dict:
         response = await self._http.request(method, path, auth=auth, **kwargs)
         if response.status_code != 200:

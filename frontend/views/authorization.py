@@ -96,7 +96,7 @@ async def _page(step: Step, notice: Notice, details: Request, login, flow_id: st
     if step is Step.CONSENT:
         return await render_template(
             "consent.html", user=_account(login.username), scopes=details.scopes,
-            claims=details.all_claims, switch_account=True, **common)
+            claims=_shared_claims(details, login), switch_account=True, **common)
     username = (login.username if login and notice is not Notice.NONE else
                 details.login_hint or "")
     return await render_template("login.html", username=username, error=None,
@@ -217,6 +217,12 @@ def _lifetime() -> int:
 def _consented(details: Request, login) -> bool:
     return login is not None and browser.consented(login.subject, details.client_id,
                                                    details.scope_names, details.all_claims)
+
+
+def _shared_claims(details: Request, login) -> list[str]:
+    """The claims the client may receive that this user actually has: what consent shares."""
+    user = parts().users.by_subject(login.subject)
+    return list(released_claims(user, details.all_claims)) if user else []
 
 
 def _account(username: str) -> dict:
