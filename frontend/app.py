@@ -10,6 +10,7 @@ from quart_trio import QuartTrio
 from frontend.config import FrontendSettings
 from frontend.responses import server_error
 from frontend.tessera import TesseraClient, TesseraError
+from frontend.throttle import LoginThrottle
 from frontend.users import ResourceServers, Users
 from frontend.views import authorization, metadata, resources, token
 from frontend.views.plumbing import to_response
@@ -29,6 +30,7 @@ class Parts:
     users: Users
     resource_servers: ResourceServers
     service_name: str
+    throttle: LoginThrottle
 
 
 class FrontendApp(QuartTrio):
@@ -40,7 +42,7 @@ def create_app(settings: FrontendSettings, service_name: str = "Tessera") -> Fro
     app.parts = Parts(settings, TesseraClient(settings.tessera_url, settings.api_key,
                                               settings.api_secret, settings.tessera_timeout),
                       Users(settings.users), ResourceServers(settings.resource_servers),
-                      service_name)
+                      service_name, LoginThrottle())
     app.config.update(
         SECRET_KEY=settings.session_secret,
         SESSION_COOKIE_NAME="tessera_frontend",

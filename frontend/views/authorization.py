@@ -24,7 +24,14 @@ from frontend.interaction import (
 from frontend.responses import reply, server_error
 from frontend.tessera import TesseraError
 from frontend.users import released_claims
-from frontend.views.plumbing import form_body, now, parts, to_response, wrong_content_type
+from frontend.views.plumbing import (
+    check_password,
+    form_body,
+    now,
+    parts,
+    to_response,
+    wrong_content_type,
+)
 
 blueprint = Blueprint("authorization", __name__)
 
@@ -111,22 +118,27 @@ async def login():
     if form.get("decision") == "deny":
         browser.close_flow(flow_id)
         return await _fail(state.ticket, "DENIED")
-    user = parts().users.authenticate(form.get("username", ""), form.get("password", ""))
+    username = form.get("username", "")
+    user, wait = check_password(username, form.get("password", ""))
+    if wait:
+        page, _ = await _login_again(
+            state, flow_id, username, f"Too many failed attempts. Try again in {wait} seconds.")
+        return page, 429, {"Retry-After": str(wait)}
     if user is None:
-        return await _login_again(state, flow_id, form.get("username", ""))
+        return await _login_again(state, flow_id, username, "Wrong username or password.")
     browser.sign_in(user.username, user.subject, now())
     state.authenticated, state.force_login = True, False
     browser.save_flow(flow_id, state)
     return redirect(url_for("authorization.resume", flow=flow_id), 303)
 
 
-async def _login_again(state: Flow, flow_id: str, username: str):
+async def _login_again(state: Flow, flow_id: str, username: str, error: str):
     details = await _details(state)
     if details is None:
         return await _expired()
     page = await render_template(
         "login.html", service_name=parts().service_name, client=details.client,
-        username=username, error="Wrong username or password.", notice=None, flow=flow_id,
+        username=username, error=error, notice=None, flow=flow_id,
         csrf_token=browser.csrf_token())
     return page, 401
 

@@ -57,3 +57,18 @@ def basic_credentials() -> tuple[str | None, str | None]:
     if not separator:
         raise BadBasic("the Basic credentials have no ':' between id and secret")
     return unquote_plus(user), unquote_plus(password)
+
+
+def check_password(username: str, password: str):
+    """(the user, 0) when the password is right; (None, 0) when wrong; (None, seconds to
+    wait) while the username is throttled after too many failures."""
+    throttle = parts().throttle
+    wait = throttle.retry_after(username)
+    if wait:
+        return None, wait
+    user = parts().users.authenticate(username, password)
+    if user is None:
+        throttle.failed(username)
+    else:
+        throttle.succeeded(username)
+    return user, 0

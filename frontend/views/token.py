@@ -6,6 +6,7 @@ from frontend.responses import oauth_error, reply
 from frontend.views.plumbing import (
     BadBasic,
     basic_credentials,
+    check_password,
     form_body,
     parts,
     to_response,
@@ -42,8 +43,8 @@ async def token():
 async def _password_grant(result: dict):
     """RFC 6749 §4.3.2: the front-end checks the resource owner's credentials itself."""
     tessera = parts().tessera
-    user = parts().users.authenticate(result.get("username") or "", result.get("password") or "")
-    if user is None:
+    user, _ = check_password(result.get("username") or "", result.get("password") or "")
+    if user is None:  # wrong, or throttled: the same answer (RFC 6749 §5.2 invalid_grant)
         failed = await tessera.token_fail(result["ticket"], "INVALID_RESOURCE_OWNER_CREDENTIALS")
         return reply("auth/token/fail", failed)
     issued = await tessera.token_issue(result["ticket"], user.subject)

@@ -256,3 +256,28 @@ api_secret = "not-used"
     assert message.startswith("frontend: configuration: session.secret"), result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+def test_password_guessing_is_throttled_per_username(tmp_path):
+    """After five wrong passwords, even the right one is refused for a while: on the login
+    page with 429 and Retry-After, and at the token endpoint (password grant) as invalid_grant.
+    A fresh stack, so that locking alice does not disturb other tests."""
+    with demo(tmp_path / "state", tmp_path / "log") as stack:
+        agent = UserAgent(stack.issuer)
+        page = agent.open(summary_url(stack))
+        for _ in range(5):
+            page = agent.sign_in(page, "alice", "wrong")
+            assert page.status_code == 401
+        locked = agent.sign_in(page, "alice", stack.password("alice"))
+        agent.close()
+        assert locked.status_code == 429
+        assert 1 <= int(locked.headers["Retry-After"]) <= 300
+        assert "Too many failed attempts" in locked.text
+        client = stack.client("confidential")
+        response = httpx.post(f"{stack.issuer}/token", auth=(client["clientId"],
+                                                             client["clientSecret"]),
+                              data={"grant_type": "password", "username": "alice",
+                                    "password": stack.password("alice")}, timeout=30)
+        assert response.status_code == 400
+        assert response.json()["error"] == "invalid_grant"
+        assert stack.interrupt() == 0, stack.output()
