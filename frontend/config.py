@@ -75,11 +75,11 @@ def from_dict(raw: dict, environ=os.environ) -> FrontendSettings:
         session_secret=environ.get("TESSERA_FRONTEND_SESSION_SECRET")
         or _text(session, "session.secret"),
         session_lifetime=int(_number(session, "session.lifetime", 8 * 3600)),
-        users=tuple(_user(entry, index) for index, entry in enumerate(raw.get("users", []))),
+        users=tuple(_user(entry, index) for index, entry in _tables(raw, "users")),
         resource_servers=tuple(_resource_server(entry, index)
-                               for index, entry in enumerate(raw.get("resource_servers", []))),
+                               for index, entry in _tables(raw, "resource_servers")),
         demo_callback=bool(_section(raw, "demo").get("callback", False)),
-        log_level=_text(_section(raw, "log"), "log.level", "info"),
+        log_level=_choice(_section(raw, "log"), "log.level", "info", LOG_LEVELS),
     )
     _check(settings)
     return settings
@@ -90,10 +90,37 @@ def _check(settings: FrontendSettings) -> None:
         raise ConfigError("session.secret must be at least 32 characters (random)")
     if settings.session_lifetime <= 0:
         raise ConfigError("session.lifetime must be a positive number of seconds")
-    names = [user.username for user in settings.users]
-    duplicates = {name for name in names if names.count(name) > 1}
-    if duplicates:
-        raise ConfigError(f"users: username {sorted(duplicates)[0]!r} appears more than once")
+    for attribute in ("username", "subject"):
+        names = [getattr(user, attribute) for user in settings.users]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ConfigError(f"users: {attribute} {duplicates[0]!r} appears more than once")
+    if urlsplit(settings.public_url).path not in ("", "/"):
+        raise ConfigError("server.public_url must not have a path: the endpoints are served "
+                          f"at the root (/authorize, /token, …), not {settings.public_url!r}")
+    host, _, port = settings.bind.rpartition(":")
+    if not host or not port.isdigit() or int(port) > 65535:
+        raise ConfigError(f"server.bind must be 'host:port', not {settings.bind!r}")
+
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+# Claims Tessera sets itself in an ID token (OIDC Core §2); a user's claims must not carry them.
+RESERVED_CLAIMS = frozenset({"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr",
+                             "amr", "azp", "at_hash", "c_hash", "jti"})
+
+
+def _tables(raw: dict, name: str) -> list[tuple[int, dict]]:
+    entries = raw.get(name, [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ConfigError(f"{name} must be an array of tables ([[{name}]])")
+    return list(enumerate(entries))
+
+
+def _choice(table: dict, name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = _text(table, name, default)
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
 
 
 def _section(raw: dict, name: str) -> dict:
@@ -135,7 +162,11 @@ def _user(entry: dict, index: int) -> User:
     claims = entry.get("claims", {})
     if not isinstance(claims, dict):
         raise ConfigError(f"{where}.claims must be a table of claim names and values")
-    return User(username, password_hash, entry.get("subject") or username, dict(claims))
+    reserved = sorted(RESERVED_CLAIMS & set(claims))
+    if reserved:
+        raise ConfigError(f"{where}.claims must not set {reserved[0]!r}: Tessera sets it")
+    subject = _text(entry, f"{where}.subject", username)
+    return User(username, password_hash, subject, dict(claims))
 
 
 def _resource_server(entry: dict, index: int) -> ResourceServer:

@@ -4,12 +4,12 @@ Pure decisions, no I/O: the views feed in the request as Tessera described it, t
 login state and what happened so far in this flow, and get back the next step.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 
 
 @dataclass(frozen=True)
-class Request:
+class PendingRequest:
     """The parts of Tessera's INTERACTION / NO_INTERACTION response the decisions need."""
     client_id: str
     client: dict           # name, logo_uri, client_uri, policy_uri, tos_uri
@@ -24,7 +24,7 @@ class Request:
     acrs: list[str]
 
     @classmethod
-    def from_response(cls, response: dict) -> "Request":
+    def from_response(cls, response: dict) -> "PendingRequest":
         client = response.get("client") or {}
         return cls(
             client_id=str(client.get("clientId", "")),
@@ -68,7 +68,10 @@ class Flow:
     authenticated: bool = False   # the user signed in during this flow
     selected: bool = False        # the user picked an account during this flow
     force_login: bool = False     # the user asked to use another account
-    extra: dict = field(default_factory=dict)
+    # The account this flow is for, fixed when the user signs in or picks an account in this
+    # flow, or when the consent page is shown: another tab switching the browser's current
+    # account must not change whose consent an open page gives.
+    username: str | None = None
 
 
 class Step(Enum):
@@ -85,7 +88,7 @@ class Notice(Enum):
     OTHER_ACCOUNT = "This application asked for a different account. Please sign in with it."
 
 
-def interactive_step(request: Request, login: Login | None, flow: Flow, now: int,
+def interactive_step(request: PendingRequest, login: Login | None, flow: Flow, now: int,
                      consented: bool) -> tuple[Step, Notice]:
     """The next page to show for an INTERACTION response."""
     if login is None or flow.force_login:
@@ -103,7 +106,7 @@ def interactive_step(request: Request, login: Login | None, flow: Flow, now: int
     return Step.ISSUE, Notice.NONE
 
 
-def _reauthentication(request: Request, login: Login, now: int) -> Notice:
+def _reauthentication(request: PendingRequest, login: Login, now: int) -> Notice:
     if "LOGIN" in request.prompts:                       # §3.1.2.1 prompt=login
         return Notice.REAUTHENTICATE
     if request.max_age and now - login.auth_time > request.max_age:   # §3.1.2.1 max_age
@@ -113,7 +116,13 @@ def _reauthentication(request: Request, login: Login, now: int) -> Notice:
     return Notice.NONE
 
 
-def silent_failure(request: Request, login: Login | None, now: int,
+def unsatisfiable(request: PendingRequest) -> str | None:
+    """A failure no interaction can avoid: OIDC Core §5.5.1.1 — an essential `acr` this
+    front-end cannot assert (it asserts none) is a failed authentication."""
+    return "ACR_NOT_SATISFIED" if request.acr_essential and request.acrs else None
+
+
+def silent_failure(request: PendingRequest, login: Login | None, now: int,
                    consented: bool) -> str | None:
     """For a NO_INTERACTION response (prompt=none): the /auth/authorization/fail reason that
     applies, or None when the request can be issued without showing anything (§3.1.2.6)."""
@@ -123,8 +132,8 @@ def silent_failure(request: Request, login: Login | None, now: int,
         return "EXCEEDS_MAX_AGE"
     if request.subject and login.subject != request.subject:
         return "DIFFERENT_SUBJECT"
-    if request.acr_essential and request.acrs:
-        return "ACR_NOT_SATISFIED"  # this front-end asserts no ACR value
+    if unsatisfiable(request):
+        return unsatisfiable(request)
     if not consented:
         return "CONSENT_REQUIRED"
     return None

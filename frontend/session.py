@@ -30,8 +30,12 @@ def csrf_ok(token: str | None) -> bool:
 
 
 def current_login(now: int, lifetime: int) -> Login | None:
-    username = session.get("current")
-    account = (session.get("accounts") or {}).get(username)
+    return login_of(session.get("current"), now, lifetime)
+
+
+def login_of(username: str | None, now: int, lifetime: int) -> Login | None:
+    """The sign-in of `username` on this browser, unless it is missing or too old."""
+    account = (session.get("accounts") or {}).get(username or "")
     if not account or now - account["auth_time"] >= lifetime:
         return None
     return Login(username, account["subject"], account["auth_time"])
@@ -43,6 +47,7 @@ def signed_in_accounts(now: int, lifetime: int) -> list[str]:
 
 
 def sign_in(username: str, subject: str, now: int) -> None:
+    session.pop("csrf", None)   # a new sign-in gets a new CSRF token
     accounts = dict(session.get("accounts") or {})
     accounts.pop(username, None)
     accounts[username] = {"subject": subject, "auth_time": now}
@@ -93,3 +98,7 @@ def remember_consent(subject: str, client_id: str, scopes: list[str],
     consents = dict(session.get("consents") or {})
     consents[f"{subject} {client_id}"] = {"scopes": sorted(scopes), "claims": sorted(claims)}
     session["consents"] = dict(list(consents.items())[-MAX_CONSENTS:])
+
+
+def sign_out() -> None:
+    session.clear()

@@ -1,9 +1,10 @@
 """Slowing down password guessing (RFC 9700 §4.4 / OWASP: limit failed logins per account).
 
-After `max_failures` wrong passwords for one username within `window` seconds, further attempts
-for that username are refused until the oldest failure leaves the window — whether or not the
-username exists, so the refusal reveals nothing. Per process and in memory: a front-end with
-several processes multiplies the allowance by their number.
+After `max_failures` wrong passwords for one key within `window` seconds, further attempts for
+that key are refused until the oldest failure leaves the window — whether or not the username
+exists, so the refusal reveals nothing. The views key it by username and client address: one
+address cannot lock a user out everywhere, at the price of more guesses for an attacker with
+many addresses. Per process and in memory: several processes multiply the allowance.
 """
 
 import time
@@ -17,27 +18,31 @@ class LoginThrottle:
         self._max_tracked = max_tracked
         self._failures: dict[str, deque[float]] = {}
 
-    def retry_after(self, username: str) -> int:
-        """Seconds until `username` may try again; 0 when it may try now."""
-        recent = self._recent(username.casefold())
+    def retry_after(self, key: str) -> int:
+        """Seconds until `key` may try again; 0 when it may try now."""
+        recent = self._recent(key.casefold())
         if len(recent) < self._max:
             return 0
         return max(1, int(recent[0] + self._window - self._clock()) + 1)
 
-    def failed(self, username: str) -> None:
-        key = username.casefold()
-        if key not in self._failures and len(self._failures) >= self._max_tracked:
-            self._forget_oldest()
-        self._recent(key).append(self._clock())
+    def failed(self, key: str) -> None:
+        key = key.casefold()
+        failures = self._failures.get(key)
+        if failures is None:
+            if len(self._failures) >= self._max_tracked:
+                self._failures.pop(next(iter(self._failures)))   # forget the oldest key
+            failures = self._failures[key] = deque(maxlen=self._max)
+        failures.append(self._clock())
 
-    def succeeded(self, username: str) -> None:
-        self._failures.pop(username.casefold(), None)
+    def succeeded(self, key: str) -> None:
+        self._failures.pop(key.casefold(), None)
 
-    def _recent(self, key: str) -> deque[float]:
-        failures = self._failures.setdefault(key, deque(maxlen=self._max))
+    def _recent(self, key: str) -> tuple[float, ...]:
+        failures = self._failures.get(key)
+        if not failures:
+            return ()
         while failures and failures[0] <= self._clock() - self._window:
             failures.popleft()
-        return failures
-
-    def _forget_oldest(self) -> None:
-        self._failures.pop(next(iter(self._failures)))
+        if not failures:
+            del self._failures[key]
+        return tuple(failures)

@@ -115,7 +115,8 @@ def _interaction_members(ticket: str, request: AuthorizationRequest, service: Se
                    if s.get("name") in request.scopes],
         "uiLocales": request.ui_locales, "claimsLocales": request.claims_locales,
         "claims": id_token_claim_names(request), "claimsAtUserInfo": _userinfo_names(request),
-        "acrEssential": _acr_essential(claims_request), "acrs": request.acr_values,
+        "acrEssential": _acr_essential(claims_request),
+        "acrs": request.acr_values or _requested_acrs(claims_request),
         # The end-user the client expects: from `claims` (§5.5.1) or the id_token_hint.
         "subject": _requested_subject(claims_request) or hinted_subject,
         "loginHint": request.login_hint,
@@ -152,6 +153,15 @@ def _userinfo_names(request: AuthorizationRequest) -> list[str]:
 def _acr_essential(claims_request: dict) -> bool:
     acr = (claims_request.get("id_token") or {}).get("acr") or {}
     return bool(isinstance(acr, dict) and acr.get("essential"))
+
+
+def _requested_acrs(claims_request: dict) -> list[str] | None:
+    """OIDC Core §5.5.1.1: the `acr` values the `claims` parameter asks for."""
+    acr = (claims_request.get("id_token") or {}).get("acr") or {}
+    values = acr.get("values") if isinstance(acr, dict) else None
+    if isinstance(acr, dict) and isinstance(acr.get("value"), str):
+        values = [acr["value"]]
+    return [v for v in values if isinstance(v, str)] if isinstance(values, list) else None
 
 
 def _requested_subject(claims_request: dict) -> str | None:

@@ -4,8 +4,9 @@ selection and consent pages (reference §2.1).
 GET/POST /authorize hands the request to Tessera. For INTERACTION the flow's ticket goes into
 the session under a random flow id and Tessera keeps the request's details as the ticket's
 context; every page then posts back to /authorize/<step> and is redirected (303) to
-/authorize/resume, which decides the next step. NO_INTERACTION (prompt=none) is decided at
-once, without any page.
+/authorize/resume, which decides the next step. Every POST re-checks that its step is still
+the right one, so a form cannot skip a step (a consent form posted while a fresh login is
+due is sent back to the login). NO_INTERACTION (prompt=none) is decided at once.
 """
 
 import json
@@ -15,11 +16,13 @@ from quart import Blueprint, redirect, render_template, request, url_for
 from frontend import session as browser
 from frontend.interaction import (
     Flow,
+    Login,
     Notice,
-    Request,
+    PendingRequest,
     Step,
     interactive_step,
     silent_failure,
+    unsatisfiable,
 )
 from frontend.responses import reply, server_error
 from frontend.tessera import TesseraError
@@ -58,18 +61,20 @@ async def authorize():
 
 
 async def _start_interaction(result: dict):
-    details = Request.from_response(result)
+    details = PendingRequest.from_response(result)
+    if unsatisfiable(details):
+        return await _fail(result["ticket"], unsatisfiable(details))
     update = await parts().tessera.ticket_update(result["ticket"], json.dumps(details.to_dict()))
     if update.get("action") != "OK":
-        return to_response(server_error("the ticket could not be updated"))
+        raise TesseraError("/auth/authorization/ticket/update", 200, str(update.get("action")))
     flow_id = browser.open_flow(result["ticket"])
-    return redirect(url_for("authorization.resume", flow=flow_id), 303)
+    return _to_resume(flow_id)
 
 
 async def _without_interaction(result: dict):
     """OIDC Core §3.1.2.6: prompt=none answers at once — issue, or fail with the reason."""
-    details = Request.from_response(result)
-    login = _login()
+    details = PendingRequest.from_response(result)
+    login = _signed_in(None)
     failure = silent_failure(details, login, now(), _consented(details, login))
     if failure:
         return await _fail(result["ticket"], failure)
@@ -78,23 +83,26 @@ async def _without_interaction(result: dict):
 
 @blueprint.get("/authorize/resume")
 async def resume():
-    flow_id = request.args.get("flow")
+    flow_id = request.args.get("flow", "")
     state = browser.flow(flow_id)
-    if state is None:
-        return await _expired()
-    details = await _details(state)
+    details = await _details(state) if state else None
     if details is None:
         browser.close_flow(flow_id)
         return await _expired()
-    login = _login()
+    login = _signed_in(state)
     step, notice = interactive_step(details, login, state, now(), _consented(details, login))
     if step is Step.ISSUE:
+        result = await _issue(state.ticket, details, login)
         browser.close_flow(flow_id)
-        return await _issue(state.ticket, details, login)
+        return result
+    if step is Step.CONSENT:   # the account whose consent this page asks for
+        state.username = login.username
+        browser.save_flow(flow_id, state)
     return await _page(step, notice, details, login, flow_id)
 
 
-async def _page(step: Step, notice: Notice, details: Request, login, flow_id: str):
+async def _page(step: Step, notice: Notice, details: PendingRequest, login: Login | None,
+                flow_id: str, error: str | None = None, username: str | None = None):
     common = {"service_name": parts().service_name, "client": details.client, "flow": flow_id,
               "csrf_token": browser.csrf_token()}
     if step is Step.SELECT_ACCOUNT:
@@ -104,10 +112,21 @@ async def _page(step: Step, notice: Notice, details: Request, login, flow_id: st
         return await render_template(
             "consent.html", user=_account(login.username), scopes=details.scopes,
             claims=_shared_claims(details, login), switch_account=True, **common)
-    username = (login.username if login and notice is not Notice.NONE else
-                details.login_hint or "")
-    return await render_template("login.html", username=username, error=None,
+    if username is None:
+        username = _username_hint(details, login, notice)
+    return await render_template("login.html", username=username, error=error,
                                  notice=notice.value, **common)
+
+
+def _username_hint(details: PendingRequest, login: Login | None, notice: Notice) -> str:
+    """Pre-fill the login form: the account the client asked for, else the one to sign in
+    again, else the client's login_hint (OIDC Core §3.1.2.1)."""
+    requested = parts().users.by_subject(details.subject) if details.subject else None
+    if requested:
+        return requested.username
+    if login and notice in (Notice.REAUTHENTICATE, Notice.TOO_OLD):
+        return login.username
+    return details.login_hint or ""
 
 
 @blueprint.post("/authorize/login")
@@ -116,31 +135,22 @@ async def login():
     if state is None:
         return await _refused()
     if form.get("decision") == "deny":
-        browser.close_flow(flow_id)
-        return await _fail(state.ticket, "DENIED")
+        return await _fail_flow(flow_id, state, "DENIED")
     username = form.get("username", "")
-    user, wait = check_password(username, form.get("password", ""))
-    if wait:
-        page, _ = await _login_again(
-            state, flow_id, username, f"Too many failed attempts. Try again in {wait} seconds.")
-        return page, 429, {"Retry-After": str(wait)}
+    user, wait = await check_password(username, form.get("password", ""))
     if user is None:
-        return await _login_again(state, flow_id, username, "Wrong username or password.")
+        details = await _details(state)
+        if details is None:
+            return await _expired()
+        message = (f"Too many failed attempts. Try again in {wait} seconds." if wait
+                   else "Wrong username or password.")
+        page = await _page(Step.LOGIN, Notice.NONE, details, None, flow_id, error=message,
+                           username=username)
+        return (page, 429, {"Retry-After": str(wait)}) if wait else (page, 401)
     browser.sign_in(user.username, user.subject, now())
-    state.authenticated, state.force_login = True, False
+    state.authenticated, state.force_login, state.username = True, False, user.username
     browser.save_flow(flow_id, state)
-    return redirect(url_for("authorization.resume", flow=flow_id), 303)
-
-
-async def _login_again(state: Flow, flow_id: str, username: str, error: str):
-    details = await _details(state)
-    if details is None:
-        return await _expired()
-    page = await render_template(
-        "login.html", service_name=parts().service_name, client=details.client,
-        username=username, error=error, notice=None, flow=flow_id,
-        csrf_token=browser.csrf_token())
-    return page, 401
+    return _to_resume(flow_id)
 
 
 @blueprint.post("/authorize/select")
@@ -148,11 +158,14 @@ async def select():
     form, flow_id, state = await _posted()
     if state is None:
         return await _refused()
-    if not browser.switch_to(form.get("account", "")):
-        state.force_login = True     # "use another account", or one no longer signed in
+    account = form.get("account", "")
+    if browser.switch_to(account):
+        state.username = account
+    else:                             # "use another account", or one no longer signed in
+        state.force_login, state.username = True, None
     state.selected = True
     browser.save_flow(flow_id, state)
-    return redirect(url_for("authorization.resume", flow=flow_id), 303)
+    return _to_resume(flow_id)
 
 
 @blueprint.post("/authorize/switch")
@@ -160,33 +173,38 @@ async def switch():
     _, flow_id, state = await _posted()
     if state is None:
         return await _refused()
-    state.force_login, state.authenticated = True, False
+    state.force_login, state.authenticated, state.username = True, False, None
     browser.save_flow(flow_id, state)
-    return redirect(url_for("authorization.resume", flow=flow_id), 303)
+    return _to_resume(flow_id)
 
 
 @blueprint.post("/authorize/consent")
 async def consent():
     form, flow_id, state = await _posted()
-    login = _login()
-    if state is None or login is None:
+    if state is None or state.username is None:
         return await _refused()
-    browser.close_flow(flow_id)
     if form.get("decision") != "approve":
-        return await _fail(state.ticket, "DENIED")
+        return await _fail_flow(flow_id, state, "DENIED")
     details = await _details(state)
     if details is None:
+        browser.close_flow(flow_id)
         return await _expired()
+    login = _signed_in(state)
+    step, _ = interactive_step(details, login, state, now(), consented=False)
+    if step is not Step.CONSENT:      # e.g. a login is due first: that page, not a code
+        return _to_resume(flow_id)
+    result = await _issue(state.ticket, details, login)
+    browser.close_flow(flow_id)
     browser.remember_consent(login.subject, details.client_id, details.scope_names,
                              details.all_claims)
-    return await _issue(state.ticket, details, login)
+    return result
 
 
 # --- talking to Tessera ------------------------------------------------------------------
 
-async def _issue(ticket: str, details: Request, login):
+async def _issue(ticket: str, details: PendingRequest, login: Login):
     """Reference §2.1 /auth/authorization/issue: the user's claims reach Tessera only here."""
-    user = parts().users.by_subject(login.subject)
+    user = parts().users.by_username(login.username)
     claims = released_claims(user, details.claims) if user else {}
     result = await parts().tessera.authorization_issue(ticket, login.subject,
                                                        auth_time=login.auth_time, claims=claims)
@@ -198,12 +216,22 @@ async def _fail(ticket: str, reason: str):
     return to_response(reply("auth/authorization/fail", result))
 
 
-async def _details(state: Flow) -> Request | None:
+async def _fail_flow(flow_id: str, state: Flow, reason: str):
+    result = await _fail(state.ticket, reason)
+    browser.close_flow(flow_id)
+    return result
+
+
+async def _details(state: Flow) -> PendingRequest | None:
     """The request's details, kept by Tessera as the ticket's context; None once the ticket
-    is gone (used or expired)."""
+    is gone (used or expired). Any other answer is Tessera's fault, not the user's."""
     info = await parts().tessera.ticket_info(state.ticket)
-    context = (info.get("info") or {}).get("context") if info.get("action") == "OK" else None
-    return Request(**json.loads(context)) if context else None
+    if info.get("action") == "NOT_FOUND":
+        return None
+    context = (info.get("info") or {}).get("context")
+    if info.get("action") != "OK" or not context:
+        raise TesseraError("/auth/authorization/ticket/info", 200, str(info.get("action")))
+    return PendingRequest(**json.loads(context))
 
 
 # --- the browser side ----------------------------------------------------------------------
@@ -218,22 +246,33 @@ async def _posted():
     return form, flow_id, browser.flow(flow_id)
 
 
-def _login():
-    return browser.current_login(now(), _lifetime())
+def _to_resume(flow_id: str):
+    return redirect(url_for("authorization.resume", flow=flow_id), 303)
+
+
+def _signed_in(state: Flow | None) -> Login | None:
+    """The flow's account if it has one, else the browser's current one — if still signed in
+    and still a configured user."""
+    username = state.username if state and state.username else None
+    login = (browser.login_of(username, now(), _lifetime()) if username
+             else browser.current_login(now(), _lifetime()))
+    if login is None or parts().users.by_username(login.username) is None:
+        return None
+    return login
 
 
 def _lifetime() -> int:
     return parts().settings.session_lifetime
 
 
-def _consented(details: Request, login) -> bool:
+def _consented(details: PendingRequest, login: Login | None) -> bool:
     return login is not None and browser.consented(login.subject, details.client_id,
                                                    details.scope_names, details.all_claims)
 
 
-def _shared_claims(details: Request, login) -> list[str]:
+def _shared_claims(details: PendingRequest, login: Login) -> list[str]:
     """The claims the client may receive that this user actually has: what consent shares."""
-    user = parts().users.by_subject(login.subject)
+    user = parts().users.by_username(login.username)
     return list(released_claims(user, details.all_claims)) if user else []
 
 
@@ -265,3 +304,16 @@ async def _tessera_failed(error: TesseraError):
     return await _error_page(502, "Something went wrong",
                              "The authorization service is not available right now. "
                              "Please try again later.")
+
+
+@blueprint.route("/logout", methods=["GET", "POST"])
+async def logout():
+    """Sign out of every account on this browser (the session cookie is emptied)."""
+    if request.method == "POST":
+        form = await request.form
+        if not browser.csrf_ok(form.get("csrf_token")):
+            return await _refused()
+        browser.sign_out()
+        return await _error_page(200, "Signed out", "You are signed out on this browser.")
+    return await render_template("logout.html", service_name=parts().service_name,
+                                 csrf_token=browser.csrf_token())

@@ -4,9 +4,13 @@ import time
 from base64 import b64decode
 from urllib.parse import unquote_plus
 
+import trio
 from quart import Response, current_app, request
 
 from frontend.responses import Reply, oauth_error
+
+# Password hashing (scrypt: about 70 ms and 32 MiB each) runs in at most this many threads at once.
+_HASHING = trio.CapacityLimiter(4)
 
 
 def parts():
@@ -59,16 +63,33 @@ def basic_credentials() -> tuple[str | None, str | None]:
     return unquote_plus(user), unquote_plus(password)
 
 
-def check_password(username: str, password: str):
+async def check_password(username: str, password: str):
     """(the user, 0) when the password is right; (None, 0) when wrong; (None, seconds to
-    wait) while the username is throttled after too many failures."""
-    throttle = parts().throttle
-    wait = throttle.retry_after(username)
+    wait) while this username is throttled for this client address. scrypt runs in a worker
+    thread, so a login does not stall every other request."""
+    throttle, key = parts().throttle, f"{username}\n{request.remote_addr}"
+    wait = throttle.retry_after(key)
     if wait:
         return None, wait
-    user = parts().users.authenticate(username, password)
+    user = await trio.to_thread.run_sync(parts().users.authenticate, username, password,
+                                         limiter=_HASHING)
     if user is None:
-        throttle.failed(username)
+        throttle.failed(key)
     else:
-        throttle.succeeded(username)
+        throttle.succeeded(key)
     return user, 0
+
+
+async def resource_server_ok(client_id: str, secret: str) -> bool:
+    """RFC 7662 §2.1: the caller of introspection authenticates; failures are throttled like
+    passwords, per resource server and address."""
+    servers, throttle = parts().resource_servers, parts().throttle
+    if servers.known(client_id, secret):
+        return True
+    key = f"resource server {client_id}\n{request.remote_addr}"
+    if throttle.retry_after(key):
+        return False
+    if await trio.to_thread.run_sync(servers.authenticate, client_id, secret, limiter=_HASHING):
+        return True
+    throttle.failed(key)
+    return False

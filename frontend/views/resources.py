@@ -10,6 +10,7 @@ from frontend.views.plumbing import (
     basic_credentials,
     form_body,
     parts,
+    resource_server_ok,
     to_response,
     wrong_content_type,
 )
@@ -29,7 +30,7 @@ async def introspect():
         rs_id, rs_secret = basic_credentials()
     except BadBasic as error:
         return to_response(_unauthorized_resource_server(str(error)))
-    if rs_id is None or not parts().resource_servers.authenticate(rs_id, rs_secret or ""):
+    if rs_id is None or not await resource_server_ok(rs_id, rs_secret or ""):
         return to_response(_unauthorized_resource_server(
             "introspection needs the resource server's credentials (HTTP Basic)"))
     result = await parts().tessera.standard_introspection(parameters,
@@ -81,5 +82,5 @@ async def _access_token() -> tuple[str | None, str | None]:
     if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
         from_form = (await request.form).get("access_token")
     if from_header and from_form:
-        return None, "the access token was sent in more than one way (RFC 6750 §2)"
+        return None, "the access token was sent in more than one way (RFC 6750 Section 2)"
     return from_header or from_form, None

@@ -43,7 +43,7 @@ async def token():
 async def _password_grant(result: dict):
     """RFC 6749 §4.3.2: the front-end checks the resource owner's credentials itself."""
     tessera = parts().tessera
-    user, _ = check_password(result.get("username") or "", result.get("password") or "")
+    user, _ = await check_password(result.get("username") or "", result.get("password") or "")
     if user is None:  # wrong, or throttled: the same answer (RFC 6749 §5.2 invalid_grant)
         failed = await tessera.token_fail(result["ticket"], "INVALID_RESOURCE_OWNER_CREDENTIALS")
         return reply("auth/token/fail", failed)

@@ -522,3 +522,85 @@ def test_userinfo_without_a_token_is_refused_with_a_bearer_challenge(stack, meth
     assert response.status_code == 400
     assert response.headers["WWW-Authenticate"].startswith("Bearer ")
     assert 'error="invalid_request"' in response.headers["WWW-Authenticate"]
+
+
+# --- no step can be skipped, and a page's account stays its own ---------------------------
+
+def post_elsewhere(agent, page: httpx.Response, action: str, **fields) -> httpx.Response:
+    """Post the hidden fields of the page's first form (flow, CSRF token) to another step."""
+    hidden = forms(page.text)[0]["fields"]
+    return agent.http.post(urljoin(str(page.url), action), data={**hidden, **fields})
+
+
+def test_a_consent_post_cannot_skip_a_due_login(stack, agent):
+    """OIDC Core §3.1.2.1: with prompt=login the user must sign in again. Posting the login
+    page's hidden fields to the consent form must not issue a code."""
+    signed_in(stack, agent, "alice")
+    session = confidential(stack)
+    page = agent.open(request_for(stack, session, prompt="login").url)
+    assert page_kind(page) == "login"
+    answer = post_elsewhere(agent, page, "/authorize/consent", decision="approve")
+    assert "code=" not in answer.headers.get("Location", "")
+    assert page_kind(agent.open(str(page.url))) == "login"    # the login is still due
+
+
+def test_a_consent_post_cannot_answer_for_another_subject(stack, agent):
+    """OIDC Core §3.1.2.2, §5.5.1: a request for sub=alice is never answered for bob."""
+    signed_in(stack, agent, "bob")
+    session = confidential(stack)
+    request = request_for(stack, session, scope="openid email",
+                          claims=json.dumps({"id_token": {"sub": {"value": "alice"}}}))
+    page = agent.open(request.url)
+    assert page_kind(page) == "login"
+    assert read_page(page).inputs["username"] == "alice"      # the account asked for
+    answer = post_elsewhere(agent, page, "/authorize/consent", decision="approve")
+    assert "code=" not in answer.headers.get("Location", "")
+
+
+def test_a_consent_page_gives_the_consent_of_the_account_it_showed(stack, agent):
+    """Tab 1 shows consent as alice; tab 2 signs in as bob; Allow in tab 1 is alice's."""
+    signed_in(stack, agent, "alice")
+    session = confidential(stack)
+    first = request_for(stack, session, scope="openid email")   # a new scope: consent shown
+    consent_page = agent.open(first.url)
+    assert page_kind(consent_page) == "consent"
+    assert "Alice Example" in consent_page.text
+    second = agent.open(request_for(stack, session, prompt="login").url)
+    agent.sign_in(second, "bob", stack.password("bob"))      # the browser's account is bob now
+    stale = agent.decide(consent_page, "approve")             # a new sign-in renews the token
+    assert_error_page(stale)
+    again = agent.open(str(consent_page.url))                 # the flow itself is still alice's
+    assert page_kind(again) == "consent" and "Alice Example" in again.text
+    answer = agent.decide(again, "approve")
+    assert id_token_for(stack, session, first, answer)["sub"] == "alice"
+
+
+def test_an_essential_acr_that_cannot_be_met_fails_without_a_page(stack, agent):
+    """OIDC Core §5.5.1.1: an essential acr the OP cannot satisfy is a failed authentication."""
+    session = confidential(stack)
+    claims = {"id_token": {"acr": {"essential": True, "values": ["urn:example:mfa"]}}}
+    request = request_for(stack, session, claims=json.dumps(claims))
+    answer = redirect_parameters(agent.open(request.url))
+    assert answer["error"] == "login_required"
+    assert answer["state"] == request.state
+
+
+def test_sign_out_ends_every_sign_in_of_the_browser(stack, agent):
+    signed_in(stack, agent, "alice")
+    session = confidential(stack)
+    silent = request_for(stack, session, prompt="none")
+    assert "code" in redirect_parameters(agent.open(silent.url))
+    confirm = agent.http.get(f"{stack.issuer}/logout")
+    assert confirm.status_code == 200
+    done = agent.submit(confirm, "/logout")
+    assert done.status_code == 200
+    again = request_for(stack, session, prompt="none")
+    assert redirect_parameters(agent.open(again.url))["error"] == "login_required"
+
+
+def test_sign_out_needs_the_csrf_token(stack, agent):
+    signed_in(stack, agent, "alice")
+    refused = agent.http.post(f"{stack.issuer}/logout", data={"csrf_token": "forged"})
+    assert_error_page(refused)
+    silent = request_for(stack, confidential(stack), prompt="none")
+    assert "code" in redirect_parameters(agent.open(silent.url))

@@ -11,6 +11,7 @@ import pytest
 
 from frontend.config import ConfigError, FrontendSettings, ResourceServer, User, from_dict, load
 from frontend.passwords import check_hash, hash_password, verify_password
+from tests.support import ROOT
 
 SESSION_SECRET = "s" * 32
 
@@ -143,6 +144,14 @@ BAD = [
     ("claims-not-a-table", "users.0.claims", ["name", "Alice"], "users[0].claims"),
     ("malformed-resource-server-secret_hash", "resource_servers.0.secret_hash", "x",
      "resource_servers[0].secret_hash"),
+    ("duplicate-subjects", "users.1.subject", "alice-sub", "subject 'alice-sub'"),
+    ("subject-not-a-string", "users.0.subject", 7, "users[0].subject"),
+    ("claims-set-sub", "users.0.claims", {"sub": "root"}, "users[0].claims"),
+    ("users-not-an-array", "users", {"username": "alice"}, "users"),
+    ("unknown-log-level", "log", {"level": "loud"}, "log.level"),
+    ("server.public_url-with-path", "server.public_url", "https://login.example/as",
+     "server.public_url"),
+    ("server.bind-without-port", "server.bind", "localhost", "server.bind"),
 ]
 
 
@@ -241,11 +250,13 @@ def test_a_truncated_hash_does_not_match(alice_hash, cut):
     assert verify_password("correct horse battery staple", alice_hash[:-cut]) is False
 
 
-def test_the_example_configuration_loads():
-    from frontend.config import load
-    from tests.support import ROOT
-
-    settings = load(ROOT / "frontend" / "frontend.example.toml", environ={})
+def test_the_example_configuration_needs_its_secrets_set():
+    """The example ships no usable session secret: a copied file must not sign cookies with a
+    published key."""
+    example = ROOT / "frontend" / "frontend.example.toml"
+    with pytest.raises(ConfigError, match=r"session\.secret"):
+        load(example, environ={})
+    settings = load(example, environ={"TESSERA_FRONTEND_SESSION_SECRET": "s" * 40})
     assert settings.public_url == "http://localhost:8000"
     assert [user.username for user in settings.users] == ["alice"]
     assert settings.resource_servers[0].client_id == "my-resource-server"

@@ -15,7 +15,7 @@ from frontend.interaction import (
     Flow,
     Login,
     Notice,
-    Request,
+    PendingRequest,
     Step,
     interactive_step,
     silent_failure,
@@ -25,8 +25,8 @@ NOW = 1_700_000_000
 HOUR = 3600
 
 
-def request(**changes) -> Request:
-    base = Request(client_id="c1", client={"name": "Client One"},
+def request(**changes) -> PendingRequest:
+    base = PendingRequest(client_id="c1", client={"name": "Client One"},
                    scopes=[{"name": "openid", "description": None}],
                    claims=[], claims_at_userinfo=[], prompts=[], max_age=0, subject=None,
                    login_hint=None, acr_essential=False, acrs=[])
@@ -142,9 +142,9 @@ def test_request_from_a_full_response():
         "loginHint": "alice@example.com", "acrEssential": True, "acrs": ["urn:acr:1"],
     }
 
-    req = Request.from_response(response)
+    req = PendingRequest.from_response(response)
 
-    assert req == Request(
+    assert req == PendingRequest(
         client_id="1234",
         client={"name": "Photo Book", "logo_uri": "https://c/logo",
                 "client_uri": "https://c/", "policy_uri": "https://c/policy",
@@ -164,7 +164,7 @@ def test_request_from_a_sparse_response():
                 "claims": None, "prompts": None, "maxAge": None, "subject": None,
                 "acrEssential": None, "acrs": None}
 
-    req = Request.from_response(response)
+    req = PendingRequest.from_response(response)
 
     assert req.client_id == "55"
     assert req.client["name"] == "55"    # no name: show the client ID
@@ -175,7 +175,7 @@ def test_request_from_a_sparse_response():
 
 
 def test_request_from_an_empty_response():
-    req = Request.from_response({})
+    req = PendingRequest.from_response({})
 
     assert req.client_id == ""
     assert req.scope_names == [] and req.all_claims == []
@@ -186,4 +186,4 @@ def test_request_round_trips_through_json():
     """The views keep the request in the ticket's context as JSON (reference §2.1 ticket/update)."""
     req = request(prompts=["CONSENT"], subject="alice-sub", max_age=60, acrs=["urn:acr:1"])
 
-    assert Request(**json.loads(json.dumps(req.to_dict()))) == req
+    assert PendingRequest(**json.loads(json.dumps(req.to_dict()))) == req

@@ -316,3 +316,18 @@ async def test_finished_requests_leave_nothing_behind(node):
         assert (await exchange(node, auth, client, code))["action"] == "OK"
     gc.collect()
     assert [item for item in gc.get_objects() if isinstance(item, RequestContext)] == []
+
+
+@pytest.mark.parametrize(("parameters", "acrs"), [
+    ({"acr_values": "urn:a urn:b"}, ["urn:a", "urn:b"]),
+    ({"claims": json.dumps({"id_token": {"acr": {"essential": True,
+                                                   "values": ["urn:mfa"]}}})}, ["urn:mfa"]),
+    ({"claims": json.dumps({"id_token": {"acr": {"value": "urn:one"}}})}, ["urn:one"]),
+    ({}, None),
+], ids=["acr_values", "claims-acr-values", "claims-acr-value", "none"])
+async def test_interaction_names_the_acrs_asked_for(sqlite_node, parameters, acrs):
+    """OIDC Core §3.1.2.1 acr_values and §5.5.1.1 the claims parameter's acr request."""
+    _, auth, client = await setup(sqlite_node)
+    started = await authorize(sqlite_node, auth, client, **parameters)
+    assert started["action"] == "INTERACTION"
+    assert started["acrs"] == acrs
