@@ -17,12 +17,27 @@ from frontend.server import serve_until_signal
 
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
+    failure, interrupted = None, False
     try:
         args.command(args)
-    except ConfigError as error:
-        sys.exit(f"frontend: configuration: {error}")
-    except KeyboardInterrupt:
+    except* ConfigError as group:
+        failure = f"frontend: configuration: {_leaves(group)[0]}"
+    except* KeyboardInterrupt:
+        interrupted = True   # Ctrl-C before the signal handlers were in place
+    except* (RuntimeError, OSError) as group:  # Tessera died, a port is taken, provisioning
+        failure = "frontend: " + "; ".join(str(error) for error in _leaves(group))
+    if failure:
+        sys.exit(failure)
+    if interrupted:
         sys.exit(130)
+
+
+def _leaves(group: BaseExceptionGroup) -> list[BaseException]:
+    """The exceptions inside (nested) exception groups, as trio nurseries raise them."""
+    leaves = []
+    for error in group.exceptions:
+        leaves.extend(_leaves(error) if isinstance(error, BaseExceptionGroup) else [error])
+    return leaves
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,14 +67,8 @@ def _serve(args) -> None:
 
 def _demo(args) -> None:
     _configure_logging("warning")
-    failures: list[str] = []
-    try:
-        trio.run(demo.main, args.port, args.tessera_port, args.state_dir.resolve(),
-                 args.database_url)
-    except* (RuntimeError, OSError) as group:  # Tessera died, a port is taken, provisioning
-        failures = [str(error) for error in group.exceptions]
-    if failures:
-        sys.exit("frontend demo: " + "; ".join(failures))
+    trio.run(demo.main, args.port, args.tessera_port, args.state_dir.resolve(),
+             args.database_url)
 
 
 def _hash_password(args) -> None:
@@ -69,5 +78,5 @@ def _hash_password(args) -> None:
 
 def _configure_logging(level: str) -> None:
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(
-        logging.getLevelNamesMapping()[level.upper()]))
+        logging.getLevelNamesMapping()[level.upper()]))  # config.py allows known levels only
     logging.basicConfig(level=logging.WARNING)

@@ -80,19 +80,30 @@ async def _run_tessera(state: dict, state_dir: Path, port: int, database_url: st
            "TESSERA__DEMO__ENABLED": "false", "TESSERA__LOG__LEVEL": "warning"}
     process = await trio.lowlevel.open_process(
         [sys.executable, "-m", "app", "--config", str(ROOT / "config.toml"), "serve"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, start_new_session=True)
-    started = False
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        start_new_session=True)   # our Ctrl-C must not reach it before we stop it in order
+    try:
+        await _forward_output(process, task_status)
+        code = await process.wait()
+        if not stopping.is_set():
+            raise RuntimeError(f"Tessera exited unexpectedly with {code}; its output is above")
+    finally:
+        with trio.CancelScope(shield=True):
+            await _stop(process)
+
+
+async def _forward_output(process, task_status) -> None:
+    """Print Tessera's output, but for its start-up banner, which our summary replaces; report
+    its API address through task_status when the banner appears."""
+    started = in_banner = False
     async for line in _lines(process.stdout):
         match = _BANNER.search(line)
         if match and not started:
-            started = True
+            started = in_banner = True
             task_status.started((process, match.group(1)))
-        elif not line.startswith(("Tessera ", "  ")):  # its banner; ours replaces it
+        elif not (in_banner and line.startswith("  ")):
+            in_banner = False
             print(f"[tessera] {line}", flush=True)
-    code = await process.wait()
-    if not stopping.is_set():
-        raise RuntimeError(f"Tessera exited unexpectedly with {code}")
 
 
 async def _lines(stream):
@@ -150,8 +161,7 @@ async def _create_clients(api: Provisioner, service: dict, issuer: str,
     key = RSAKey.generate_key(2048, parameters={"use": "sig", "alg": "RS256"}, private=True)
     key.ensure_kid()
     key_file = state_dir / "private_key_jwt-client.jwk.json"
-    key_file.write_text(json.dumps(key.as_dict(private=True)))
-    key_file.chmod(0o600)
+    _write_private(key_file, json.dumps(key.as_dict(private=True)))
     clients = {}
     for name, document in _client_plans(issuer, key.as_dict(private=False)).items():
         created = await api.create_client(credentials, document)
@@ -189,9 +199,14 @@ def _load_state(state_dir: Path) -> dict:
 
 
 def _save_state(state_dir: Path, state: dict) -> None:
-    path = state_dir / "demo.json"
-    path.write_text(json.dumps(state, indent=2))
-    path.chmod(0o600)
+    _write_private(state_dir / "demo.json", json.dumps(state, indent=2))
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Create the file readable by its owner only from the start (it holds secrets)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(text)
 
 
 def _frontend_config(state: dict, issuer: str, tessera_url: str, port: int) -> dict:

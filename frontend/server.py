@@ -18,8 +18,12 @@ async def run(settings: FrontendSettings, shutdown: trio.Event, service_name: st
               task_status=trio.TASK_STATUS_IGNORED) -> None:
     """Serve until `shutdown` is set; reports the bound "host:port" through task_status."""
     app = create_app(settings, service_name)
-    await serve(app, bind=[settings.bind], keep_alive_timeout=5.0, read_timeout=10.0,
-                graceful_timeout=5.0, shutdown_trigger=shutdown.wait, task_status=task_status)
+    try:
+        await serve(app, bind=[settings.bind], keep_alive_timeout=5.0, read_timeout=10.0,
+                    graceful_timeout=5.0, shutdown_trigger=shutdown.wait,
+                    task_status=task_status)
+    except OSError as error:   # raised while binding, before anything is served
+        raise RuntimeError(f"cannot listen on {settings.bind}: {error.strerror}") from error
 
 
 async def set_on_signal(shutdown: trio.Event) -> None:

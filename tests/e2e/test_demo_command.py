@@ -8,9 +8,11 @@ Each test starts its own stack (not the session fixture): they stop and restart 
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -20,7 +22,7 @@ import pytest
 from authlib.integrations.httpx_client import OAuth2Client
 
 from tests.e2e.agent import UserAgent, page_kind
-from tests.e2e.stack import Stack, start_stack
+from tests.e2e.stack import Stack, free_port, start_stack
 from tests.support import ROOT
 
 # --- helpers -------------------------------------------------------------------------------
@@ -281,3 +283,46 @@ def test_password_guessing_is_throttled_per_username(tmp_path):
         assert response.status_code == 400
         assert response.json()["error"] == "invalid_grant"
         assert stack.interrupt() == 0, stack.output()
+
+
+def test_when_tessera_dies_the_demo_stops_and_says_so(tmp_path):
+    with demo(tmp_path / "state", tmp_path / "log") as stack:
+        [child] = tessera_children(stack)
+        os.kill(child, signal.SIGKILL)
+        assert stack.process.wait(timeout=30) == 1
+        output = stack.output()
+    assert "Tessera exited unexpectedly with -9" in output
+    assert "Traceback" not in output
+    assert not accepts_connections(port_of(stack.issuer))
+
+
+def test_ctrl_c_while_tessera_starts_leaves_nothing_behind(tmp_path):
+    state_dir = tmp_path / "state"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "frontend", "demo", "--port", str(free_port()),
+         "--tessera-port", str(free_port()), "--state-dir", str(state_dir)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 30
+    while not (state_dir / "master.key").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)   # Tessera writes its development master key early in its start-up
+    assert (state_dir / "master.key").exists()
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 130, output
+    assert "Traceback" not in output
+    assert processes_using(state_dir) == []
+
+
+def test_a_taken_port_is_named(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "frontend", "demo", "--port", str(port),
+             "--tessera-port", str(free_port()), "--state-dir", str(tmp_path / "state")],
+            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert processes_using(tmp_path / "state") == []
