@@ -3,19 +3,17 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-import structlog
-from quart import Response, render_template, request
+from quart import Response, current_app, render_template, request
 from quart_trio import QuartTrio
+from werkzeug.exceptions import HTTPException
 
 from frontend.config import FrontendSettings
-from frontend.responses import server_error
+from frontend.responses import oauth_error, server_error
 from frontend.tessera import TesseraClient, TesseraError
 from frontend.throttle import LoginThrottle
 from frontend.users import ResourceServers, Users
 from frontend.views import authorization, metadata, resources, token
 from frontend.views.plumbing import to_response
-
-_log = structlog.get_logger("frontend")
 
 # No script runs on these pages; styles come from /static only; images (client logos) may come
 # from anywhere; no page may be framed (clickjacking of the consent page).
@@ -58,11 +56,29 @@ def create_app(settings: FrontendSettings, service_name: str = "Tessera") -> Fro
         app.add_url_rule("/demo/callback", view_func=_demo_callback, methods=["GET", "POST"])
     app.after_request(_security_headers)
     app.register_error_handler(TesseraError, _tessera_failed)
+    app.register_error_handler(HTTPException, _http_error)
     app.after_serving(app.parts.tessera.aclose)
     return app
 
 
+# Endpoints a browser-based client (a single-page app, public with PKCE) calls from its own
+# origin: they answer cross-origin requests. No cookie is involved at these endpoints.
+CROSS_ORIGIN_PATHS = frozenset({"/token", "/revoke", "/userinfo", "/jwks",
+                                "/.well-known/openid-configuration",
+                                "/.well-known/oauth-authorization-server"})
+# Endpoints whose callers are programs: their errors are OAuth JSON, never HTML pages.
+API_PATHS = CROSS_ORIGIN_PATHS | {"/introspect"}
+
+
 async def _security_headers(response: Response) -> Response:
+    if request.path in CROSS_ORIGIN_PATHS:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        if request.method == "OPTIONS":   # a CORS preflight; Quart answers OPTIONS itself
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST"
+            response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, DPoP"
+            response.headers["Access-Control-Max-Age"] = "600"
+        else:
+            response.headers["Access-Control-Expose-Headers"] = "WWW-Authenticate, DPoP-Nonce"
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     if response.mimetype == "text/html":
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
@@ -70,6 +86,17 @@ async def _security_headers(response: Response) -> Response:
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+async def _http_error(error: HTTPException):
+    """Quart's own refusals (405, 413, a malformed body …): JSON for API callers, a page for
+    people."""
+    if request.path in API_PATHS:
+        return to_response(oauth_error(error.code or 400, "invalid_request",
+                                       f"{error.name}: {error.description}"))
+    page = await render_template("error.html", service_name=current_app.parts.service_name,
+                                 title=error.name, message=error.description or "")
+    return page, error.code or 400
 
 
 async def _tessera_failed(error: TesseraError):

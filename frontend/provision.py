@@ -38,6 +38,7 @@ def service_document(issuer: str, name: str) -> dict:
         "supportedGrantTypes": GRANT_TYPES, "supportedResponseTypes": ["CODE"],
         "supportedTokenAuthMethods": TOKEN_AUTH_METHODS,
         "supportedPromptValues": ["NONE", "LOGIN", "CONSENT", "SELECT_ACCOUNT"],
+        "idTokenReissuable": True,   # a refresh of an openid grant returns a new ID token
     }
 
 

@@ -62,7 +62,11 @@ ACTIONS: dict[str, dict[str, Shape]] = {
         "INTERNAL_SERVER_ERROR": Shape(500, Body.JSON),
         "BAD_REQUEST": Shape(400, Body.JSON),
         "OK": Shape(200, Body.JSON),
-        "ID_TOKEN_REISSUABLE": Shape(200, Body.JSON),
+    },
+    "idtoken/reissue": {
+        "OK": Shape(200, Body.JSON),
+        "INTERNAL_SERVER_ERROR": Shape(500, Body.JSON),
+        "CALLER_ERROR": Shape(500, Body.JSON),
     },
     "auth/token/issue": {
         "INTERNAL_SERVER_ERROR": Shape(500, Body.JSON),

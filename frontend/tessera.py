@@ -56,16 +56,18 @@ class TesseraClient:
     # --- reference §2.2: the token endpoint ----------------------------------------------
     async def token(self, parameters: str, client_id: str | None,
                     client_secret: str | None) -> dict:
-        body = {"parameters": parameters}
-        if client_id is not None:
-            body.update(clientId=client_id, clientSecret=client_secret)
-        return await self._post("/auth/token", body)
+        return await self._post("/auth/token",
+                                _with_client(parameters, client_id, client_secret))
 
     async def token_issue(self, ticket: str, subject: str) -> dict:
         return await self._post("/auth/token/issue", {"ticket": ticket, "subject": subject})
 
     async def token_fail(self, ticket: str, reason: str) -> dict:
         return await self._post("/auth/token/fail", {"ticket": ticket, "reason": reason})
+
+    async def id_token_reissue(self, access_token: str, refresh_token: str) -> dict:
+        return await self._post("/idtoken/reissue", {"accessToken": access_token,
+                                                      "refreshToken": refresh_token})
 
     # --- reference §2.4-2.6: introspection, revocation, userinfo -------------------------
     async def standard_introspection(self, parameters: str, accept: str | None) -> dict:
@@ -76,10 +78,8 @@ class TesseraClient:
 
     async def revocation(self, parameters: str, client_id: str | None,
                          client_secret: str | None) -> dict:
-        body = {"parameters": parameters}
-        if client_id is not None:
-            body.update(clientId=client_id, clientSecret=client_secret)
-        return await self._post("/auth/revocation", body)
+        return await self._post("/auth/revocation",
+                                _with_client(parameters, client_id, client_secret))
 
     async def userinfo(self, token: str | None) -> dict:
         return await self._post("/auth/userinfo", {"token": token} if token else {})
@@ -126,6 +126,14 @@ def _result_message(response: httpx.Response) -> str:
         return f"{body.get('resultCode')} {body.get('resultMessage')}"
     except (ValueError, AttributeError):
         return response.text[:200]
+
+
+def _with_client(parameters: str, client_id: str | None, client_secret: str | None) -> dict:
+    """`parameters` plus the client's HTTP Basic credentials, when it sent them."""
+    body = {"parameters": parameters}
+    if client_id is not None:
+        body.update(clientId=client_id, clientSecret=client_secret)
+    return body
 
 
 def _json(value: dict) -> str:

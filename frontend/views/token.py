@@ -1,5 +1,7 @@
 """The token endpoint (RFC 6749 §3.2; reference §2.2)."""
 
+import json
+
 from quart import Blueprint
 
 from frontend.responses import oauth_error, reply
@@ -34,6 +36,8 @@ async def token():
     action = result.get("action")
     if action == "PASSWORD":
         return to_response(await _password_grant(result))
+    if action == "ID_TOKEN_REISSUABLE":
+        return to_response(await _with_new_id_token(result))
     if action in _NOT_OFFERED:
         return to_response(oauth_error(400, "unsupported_grant_type",
                                        f"this server does not offer the {action} grant"))
@@ -49,3 +53,12 @@ async def _password_grant(result: dict):
         return reply("auth/token/fail", failed)
     issued = await tessera.token_issue(result["ticket"], user.subject)
     return reply("auth/token/issue", issued)
+
+
+async def _with_new_id_token(result: dict):
+    """OIDC Core §12.2: a refresh may return a new ID token; Tessera signs it on request
+    (reference §2.2 /idtoken/reissue), here with no claims beyond the standard ones."""
+    tokens = json.loads(result["responseContent"])
+    reissued = await parts().tessera.id_token_reissue(tokens["access_token"],
+                                                      tokens["refresh_token"])
+    return reply("idtoken/reissue", reissued)

@@ -56,7 +56,7 @@ def code_flow(stack, agent, session: OAuth2Client, **extra) -> tuple[dict, str]:
     return token, nonce
 
 
-def id_token_claims(stack, token: dict, client_id: str, nonce: str):
+def id_token_claims(stack, token: dict, client_id: str, nonce: str | None):
     """OIDC Core §3.1.3.7: signature against the front-end's JWKS, iss, aud, nonce, at_hash."""
     jwks = httpx.get(f"{stack.issuer}/jwks").json()
     claims = jwt.decode(token["id_token"], JsonWebKey.import_key_set(jwks),
@@ -116,6 +116,8 @@ def test_refresh_token_rotates_and_the_new_one_works(stack, agent):
     refreshed = session.refresh_token(f"{stack.issuer}/token",
                                       refresh_token=token["refresh_token"])
     assert refreshed["access_token"] != token["access_token"]
+    # OIDC Core §12.2: the demo service re-issues ID tokens on refresh (idTokenReissuable)
+    assert id_token_claims(stack, refreshed, session.client_id, None)["sub"] == "alice"
     userinfo = session.get(f"{stack.issuer}/userinfo")
     assert userinfo.status_code == 200
     assert userinfo.json()["sub"] == "alice"
@@ -150,10 +152,11 @@ def test_password_grant_checks_the_users_password(stack):
     token = session.fetch_token(f"{stack.issuer}/token", username="bob",
                                 password=stack.password("bob"), scope="openid email")
     assert _introspect(stack, token["access_token"])["sub"] == "bob"
+    assert "id_token" not in token   # RFC 6749 §4.3: an OAuth grant; no ID token here
     with pytest.raises(OAuthError) as refused:
         session.fetch_token(f"{stack.issuer}/token", username="bob", password="wrong",
                             scope="openid")
-    assert refused.value.error in ("invalid_request", "invalid_grant")
+    assert refused.value.error == "invalid_grant"   # RFC 6749 §5.2
 
 
 # --- introspection, revocation, userinfo ---------------------------------------------------
@@ -261,12 +264,14 @@ def test_prompt_none_without_a_session(stack, agent):
 def test_replayed_code_is_refused(stack, agent):
     session = oauth_client(stack, stack.client("confidential"), "client_secret_basic")
     callback, verifier, _, _ = authorize(stack, agent, session)
-    session.fetch_token(f"{stack.issuer}/token", authorization_response=callback,
-                        code_verifier=verifier)
+    first = session.fetch_token(f"{stack.issuer}/token", authorization_response=callback,
+                                code_verifier=verifier)
     with pytest.raises(OAuthError) as refused:
         session.fetch_token(f"{stack.issuer}/token", authorization_response=callback,
                             code_verifier=verifier)
     assert refused.value.error == "invalid_grant"
+    # RFC 6749 §4.1.2: the tokens issued with a replayed code are revoked
+    assert _introspect(stack, first["access_token"])["active"] is False
 
 
 def test_private_key_jwt_signed_with_another_key_is_refused(stack, agent):

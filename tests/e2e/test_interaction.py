@@ -604,3 +604,38 @@ def test_sign_out_needs_the_csrf_token(stack, agent):
     assert_error_page(refused)
     silent = request_for(stack, confidential(stack), prompt="none")
     assert "code" in redirect_parameters(agent.open(silent.url))
+
+
+# --- HTTP edges: cross-origin clients, refusals as JSON -------------------------------------
+
+@pytest.mark.parametrize("path", ["/token", "/revoke", "/userinfo", "/jwks",
+                                  "/.well-known/openid-configuration"])
+def test_browser_based_clients_may_call_from_another_origin(stack, path):
+    preflight = httpx.options(f"{stack.issuer}{path}",
+                              headers={"Origin": "https://spa.example",
+                                       "Access-Control-Request-Method": "POST",
+                                       "Access-Control-Request-Headers": "authorization"})
+    assert preflight.status_code == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert "authorization" in preflight.headers["Access-Control-Allow-Headers"].lower()
+
+
+def test_pages_and_introspection_are_not_open_to_other_origins(stack):
+    for path in ("/authorize", "/introspect"):
+        response = httpx.options(f"{stack.issuer}{path}",
+                                 headers={"Origin": "https://spa.example",
+                                          "Access-Control-Request-Method": "POST"})
+        assert "Access-Control-Allow-Origin" not in response.headers, path
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status"), [
+    ("PUT", "/token", None, 405),
+    ("GET", "/introspect", None, 405),
+    ("POST", "/token", "a" * 70_000, 413),
+], ids=["token-PUT", "introspect-GET", "token-body-too-large"])
+def test_api_refusals_are_oauth_json(stack, method, path, body, status):
+    response = httpx.request(method, f"{stack.issuer}{path}", content=body,
+                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == status
+    assert response.json()["error"] == "invalid_request"
+    assert response.headers["Cache-Control"] == "no-store"

@@ -1,6 +1,6 @@
 """What Tessera's database holds after flows through the front-end: token digests, never token
 values, and none of the end-user's claims once the code is redeemed (they reach Tessera only at
-issue time). On the session's SQLite stack and on a stack of its own on PostgreSQL."""
+issue time). Each on a stack of its own, so that no other test's rows are in the way."""
 
 import asyncio
 import hashlib
@@ -45,7 +45,8 @@ def _check_flow_and_rows(stack, rows) -> None:
     assert "Alice Example" not in everything and "alice@example.com" not in everything
 
 
-def test_sqlite_keeps_digests_and_no_user_claims(stack):
+def test_sqlite_keeps_digests_and_no_user_claims(tmp_path):
+    stack = start_stack(tmp_path / "state", tmp_path / "log")
     database = stack.state_dir / "tessera.sqlite3"
 
     def rows(query: str) -> list[dict]:
@@ -53,7 +54,10 @@ def test_sqlite_keeps_digests_and_no_user_claims(stack):
             connection.row_factory = sqlite3.Row
             return [dict(row) for row in connection.execute(query)]
 
-    _check_flow_and_rows(stack, rows)
+    try:
+        _check_flow_and_rows(stack, rows)
+    finally:
+        assert stack.interrupt() == 0, stack.output()
 
 
 @pytest.mark.postgres

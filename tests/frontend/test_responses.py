@@ -96,7 +96,11 @@ EXPECTED: list[Row] = [
     json_row("auth/token", "INTERNAL_SERVER_ERROR", 500, SERVER_ERROR_JSON),
     json_row("auth/token", "BAD_REQUEST", 400, ERROR_JSON),
     json_row("auth/token", "OK", 200, TOKEN_JSON),
-    json_row("auth/token", "ID_TOKEN_REISSUABLE", 200, TOKEN_JSON),   # "treat as OK"
+    # ID_TOKEN_REISSUABLE is answered by calling /idtoken/reissue (the view), whose
+    # §2.2 mapping follows: OK 200 JSON; INTERNAL_SERVER_ERROR and CALLER_ERROR 500.
+    json_row("idtoken/reissue", "OK", 200, TOKEN_JSON),
+    json_row("idtoken/reissue", "INTERNAL_SERVER_ERROR", 500, SERVER_ERROR_JSON),
+    json_row("idtoken/reissue", "CALLER_ERROR", 500, SERVER_ERROR_JSON),
     # §2.2 /auth/token/issue, /auth/token/fail
     json_row("auth/token/issue", "OK", 200, TOKEN_JSON),
     json_row("auth/token/issue", "INTERNAL_SERVER_ERROR", 500, SERVER_ERROR_JSON),
