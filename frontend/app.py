@@ -13,7 +13,7 @@ from frontend.tessera import TesseraClient, TesseraError
 from frontend.throttle import LoginThrottle
 from frontend.users import ResourceServers, Users
 from frontend.views import authorization, metadata, resources, token
-from frontend.views.plumbing import to_response
+from frontend.views.plumbing import Refused, refused, to_response
 
 # No script runs on these pages; styles come from /static only; images (client logos) may come
 # from anywhere; no page may be framed (clickjacking of the consent page).
@@ -43,7 +43,8 @@ def create_app(settings: FrontendSettings, service_name: str = "Tessera") -> Fro
                       service_name, LoginThrottle())
     app.config.update(
         SECRET_KEY=settings.session_secret,
-        SESSION_COOKIE_NAME="tessera_frontend",
+        # Behind https the __Host- prefix pins the cookie to this host, path / and Secure.
+        SESSION_COOKIE_NAME=("__Host-" if settings.secure_cookies else "") + "tessera_frontend",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",  # sent on the top-level redirect back from a client
         SESSION_COOKIE_SECURE=settings.secure_cookies,
@@ -57,6 +58,7 @@ def create_app(settings: FrontendSettings, service_name: str = "Tessera") -> Fro
     app.after_request(_security_headers)
     app.register_error_handler(TesseraError, _tessera_failed)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Refused, refused)
     app.after_serving(app.parts.tessera.aclose)
     return app
 
@@ -80,6 +82,8 @@ async def _security_headers(response: Response) -> Response:
         else:
             response.headers["Access-Control-Expose-Headers"] = "WWW-Authenticate, DPoP-Nonce"
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if current_app.parts.settings.secure_cookies:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if response.mimetype == "text/html":
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Frame-Options", "DENY")

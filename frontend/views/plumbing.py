@@ -39,9 +39,39 @@ def to_response(reply: Reply) -> Response:
 
 
 def wrong_content_type() -> Response:
-    return to_response(oauth_error(
-        400, "invalid_request",
-        "the request body must be application/x-www-form-urlencoded (RFC 6749 §3.2)"))
+    return to_response(_not_a_form())
+
+
+def _not_a_form() -> Reply:
+    return oauth_error(400, "invalid_request",
+                       "the request body must be application/x-www-form-urlencoded "
+                       "(RFC 6749 §3.2)")
+
+
+class Refused(Exception):
+    """A request the front-end answers itself, before calling Tessera."""
+
+    def __init__(self, reply: Reply):
+        super().__init__(reply.status)
+        self.reply = reply
+
+
+async def form_request(realm: str) -> tuple[str, str | None, str | None]:
+    """An endpoint's form body and its caller's HTTP Basic credentials (RFC 6749 §2.3.1);
+    raises Refused for another content type or unreadable credentials."""
+    parameters = await form_body()
+    if parameters is None:
+        raise Refused(_not_a_form())
+    try:
+        client_id, secret = basic_credentials()
+    except BadBasic as error:
+        raise Refused(oauth_error(401, "invalid_client", str(error),
+                                  challenge=f'Basic realm="{realm}"')) from error
+    return parameters, client_id, secret
+
+
+async def refused(error: Refused) -> Response:
+    return to_response(error.reply)
 
 
 class BadBasic(ValueError):

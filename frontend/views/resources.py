@@ -6,52 +6,31 @@ from quart import Blueprint, request
 from frontend.responses import oauth_error, reply
 from frontend.users import released_claims
 from frontend.views.plumbing import (
-    BadBasic,
-    basic_credentials,
-    form_body,
+    form_request,
     parts,
     resource_server_ok,
     to_response,
-    wrong_content_type,
 )
 
 blueprint = Blueprint("resources", __name__)
 
-_INTROSPECTION_CHALLENGE = 'Basic realm="introspection"'
-
-
 @blueprint.post("/introspect")
 async def introspect():
     """RFC 7662 §2.1: the caller must authenticate; here as a configured resource server."""
-    parameters = await form_body()
-    if parameters is None:
-        return wrong_content_type()
-    try:
-        rs_id, rs_secret = basic_credentials()
-    except BadBasic as error:
-        return to_response(_unauthorized_resource_server(str(error)))
+    parameters, rs_id, rs_secret = await form_request("introspection")
     if rs_id is None or not await resource_server_ok(rs_id, rs_secret or ""):
-        return to_response(_unauthorized_resource_server(
-            "introspection needs the resource server's credentials (HTTP Basic)"))
+        return to_response(oauth_error(
+            401, "invalid_client",
+            "introspection needs the resource server's credentials (HTTP Basic)",
+            challenge='Basic realm="introspection"'))
     result = await parts().tessera.standard_introspection(parameters,
                                                           request.headers.get("Accept"))
     return to_response(reply("auth/introspection/standard", result))
 
 
-def _unauthorized_resource_server(description: str):
-    return oauth_error(401, "invalid_client", description, challenge=_INTROSPECTION_CHALLENGE)
-
-
 @blueprint.post("/revoke")
 async def revoke():
-    parameters = await form_body()
-    if parameters is None:
-        return wrong_content_type()
-    try:
-        client_id, client_secret = basic_credentials()
-    except BadBasic as error:
-        return to_response(oauth_error(401, "invalid_client", str(error),
-                                       challenge='Basic realm="revocation"'))
+    parameters, client_id, client_secret = await form_request("revocation")
     result = await parts().tessera.revocation(parameters, client_id, client_secret)
     return to_response(reply("auth/revocation", result))
 

@@ -6,13 +6,10 @@ from quart import Blueprint
 
 from frontend.responses import oauth_error, reply
 from frontend.views.plumbing import (
-    BadBasic,
-    basic_credentials,
     check_password,
-    form_body,
+    form_request,
     parts,
     to_response,
-    wrong_content_type,
 )
 
 blueprint = Blueprint("token", __name__)
@@ -24,14 +21,7 @@ _NOT_OFFERED = {"TOKEN_EXCHANGE", "JWT_BEARER"}
 
 @blueprint.post("/token")
 async def token():
-    parameters = await form_body()
-    if parameters is None:
-        return wrong_content_type()
-    try:
-        client_id, client_secret = basic_credentials()
-    except BadBasic as error:
-        return to_response(oauth_error(401, "invalid_client", str(error),
-                                       challenge='Basic realm="token"'))
+    parameters, client_id, client_secret = await form_request("token")
     result = await parts().tessera.token(parameters, client_id, client_secret)
     action = result.get("action")
     if action == "PASSWORD":
