@@ -148,9 +148,8 @@ async def login():
                            username=username)
         return (page, 429, {"Retry-After": str(wait)}) if wait else (page, 401)
     browser.sign_in(user.username, user.subject, now())
-    state.authenticated, state.force_login, state.username = True, False, user.username
-    browser.save_flow(flow_id, state)
-    return _to_resume(flow_id)
+    return _advance(flow_id, state, authenticated=True, force_login=False,
+                    username=user.username)
 
 
 @blueprint.post("/authorize/select")
@@ -160,12 +159,9 @@ async def select():
         return await _refused()
     account = form.get("account", "")
     if browser.switch_to(account):
-        state.username = account
-    else:                             # "use another account", or one no longer signed in
-        state.force_login, state.username = True, None
-    state.selected = True
-    browser.save_flow(flow_id, state)
-    return _to_resume(flow_id)
+        return _advance(flow_id, state, selected=True, username=account)
+    # "use another account", or one no longer signed in
+    return _advance(flow_id, state, selected=True, force_login=True, username=None)
 
 
 @blueprint.post("/authorize/switch")
@@ -173,9 +169,7 @@ async def switch():
     _, flow_id, state = await _posted()
     if state is None:
         return await _refused()
-    state.force_login, state.authenticated, state.username = True, False, None
-    browser.save_flow(flow_id, state)
-    return _to_resume(flow_id)
+    return _advance(flow_id, state, force_login=True, authenticated=False, username=None)
 
 
 @blueprint.post("/authorize/consent")
@@ -244,6 +238,14 @@ async def _posted():
     if not browser.csrf_ok(form.get("csrf_token")):
         return form, flow_id, None
     return form, flow_id, browser.flow(flow_id)
+
+
+def _advance(flow_id: str, state: Flow, **progress):
+    """Record the flow's progress in the session and go on to its next step."""
+    for name, value in progress.items():
+        setattr(state, name, value)
+    browser.save_flow(flow_id, state)
+    return _to_resume(flow_id)
 
 
 def _to_resume(flow_id: str):

@@ -485,23 +485,19 @@ def test_token_request_with_malformed_basic_is_401(stack, credentials):
     assert response.json()["error"] == "invalid_client"
 
 
-def test_token_request_with_a_wrong_client_secret_is_invalid_client(stack):
+@pytest.mark.parametrize(("path", "form", "realm"), [
+    ("/token", {"grant_type": "client_credentials"}, "token"),
+    ("/revoke", {"token": "anything"}, "revocation"),
+], ids=["token", "revocation"])
+def test_a_wrong_client_secret_is_invalid_client(stack, path, form, realm):
+    """RFC 6749 §5.2 / RFC 7009 §2.2.1: 401 invalid_client with a Basic challenge."""
     client = stack.client("confidential")
-    response = httpx.post(f"{stack.issuer}/token", data={"grant_type": "client_credentials"},
+    response = httpx.post(f"{stack.issuer}{path}", data=form,
                           auth=(client["clientId"], "wrong-secret"))
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_client"
-    assert response.headers["WWW-Authenticate"] == 'Basic realm="token"'
+    assert response.headers["WWW-Authenticate"] == f'Basic realm="{realm}"'
     assert response.headers["Cache-Control"] == "no-store"
-
-
-def test_revocation_with_a_wrong_client_secret_is_401(stack):
-    client = stack.client("confidential")
-    response = httpx.post(f"{stack.issuer}/revoke", data={"token": "anything"},
-                          auth=(client["clientId"], "wrong-secret"))
-    assert response.status_code == 401
-    assert response.json()["error"] == "invalid_client"
-    assert response.headers["WWW-Authenticate"] == 'Basic realm="revocation"'
 
 
 # --- userinfo (OIDC Core §5.3, RFC 6750 §2, §3) ----------------------------------------------
