@@ -40,26 +40,37 @@ async def main(port: int, tessera_port: int, state_dir: Path, database_url: str 
     state_dir.mkdir(parents=True, exist_ok=True)
     state = _load_state(state_dir)
     issuer = f"http://localhost:{port}"
-    stopping = trio.Event()
+    stopping, shutdown = trio.Event(), trio.Event()
     async with trio.open_nursery() as nursery:
-        tessera, tessera_url = await nursery.start(
-            _run_tessera, state, state_dir, tessera_port, database_url, stopping)
+        # Ctrl-C or SIGTERM: during start-up, abandon it; once serving, stop gracefully.
+        startup = trio.CancelScope()
+        nursery.start_soon(_on_signal, shutdown, startup)
+        tessera = None
         try:
-            await _provision(state, tessera_url, issuer, state_dir)
-            _save_state(state_dir, state)
-            settings = from_dict(_frontend_config(state, issuer, tessera_url, port))
-            await _serve(settings, state, issuer, state_dir)
+            with startup:
+                tessera, tessera_url = await nursery.start(
+                    _run_tessera, state, state_dir, tessera_port, database_url, stopping)
+                await _provision(state, tessera_url, issuer, state_dir)
+                _save_state(state_dir, state)
+            if not startup.cancelled_caught:
+                settings = from_dict(_frontend_config(state, issuer, tessera_url, port))
+                await _serve(settings, state, issuer, state_dir, shutdown)
         finally:
             stopping.set()
             with trio.CancelScope(shield=True):
-                await _stop(tessera)
+                if tessera is not None:
+                    await _stop(tessera)
             nursery.cancel_scope.cancel()
 
 
-async def _serve(settings, state: dict, issuer: str, state_dir: Path) -> None:
-    shutdown = trio.Event()
+async def _on_signal(shutdown: trio.Event, startup: trio.CancelScope) -> None:
+    await set_on_signal(shutdown)
+    startup.cancel()   # no effect once start-up is over
+
+
+async def _serve(settings, state: dict, issuer: str, state_dir: Path,
+                 shutdown: trio.Event) -> None:
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(set_on_signal, shutdown)
         await nursery.start(run, settings, shutdown, SERVICE_NAME)
         print(_summary(state, issuer, state_dir), flush=True)
         await shutdown.wait()
