@@ -51,7 +51,7 @@ class CacheInvalidator:
     async def _serve(self, envelope: Envelope) -> None:
         try:
             applied = await self._poll()
-        except Exception as error:
+        except BaseException as error:  # a bug, or the actor stopping
             await answer_error(envelope, error)
             raise
         await answer(envelope, applied)

@@ -214,7 +214,7 @@ class KeyManager:
         except StorageError as error:
             # The caller learns the database failed; the view is untouched, so keep serving.
             await answer_error(envelope, error)
-        except Exception as error:
+        except BaseException as error:  # a bug, or the actor stopping
             await answer_error(envelope, error)
             raise  # a bug: crash, and let the supervisor restart the actor
         else:

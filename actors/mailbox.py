@@ -91,5 +91,9 @@ async def answer(envelope: Envelope, value: Any) -> None:
 
 
 async def answer_error(envelope: Envelope, error: BaseException) -> None:
-    """Make the pending `ask` raise `error` in the caller."""
+    """Make the pending `ask` raise `error` in the caller. An actor stopped mid-answer
+    (cancelled, interrupted) makes it raise ActorUnavailable at once, rather than leave the
+    caller waiting out its whole timeout; the actor's own cancellation never crosses over."""
+    if not isinstance(error, Exception):
+        error = ActorUnavailable("the actor stopped before it answered")
     await answer(envelope, _Failure(error))

@@ -83,7 +83,7 @@ class TokenReaper:
     async def _serve(self, envelope: Envelope) -> None:
         try:
             deleted = await self._pass()
-        except Exception as error:
+        except BaseException as error:  # a bug, or the actor stopping
             await answer_error(envelope, error)
             raise  # a bug: crash, and let the supervisor restart the actor
         await answer(envelope, deleted)

@@ -325,3 +325,37 @@ async def test_the_inbox_outlives_a_restart(autojump_clock):
         assert trio.current_time() - asked_at == 0.5
         assert supervisor.restarts == {"echo": 1}
         nursery.cancel_scope.cancel()
+
+
+async def test_an_actor_stopped_mid_answer_fails_the_ask_at_once(autojump_clock):
+    """The caller of `ask` learns at once that the actor stopped, instead of waiting out its
+    timeout; the actor's cancellation itself stays with the actor."""
+    mailbox = Mailbox("stopping")
+
+    async def slow_actor(task_status=trio.TASK_STATUS_IGNORED) -> None:
+        task_status.started()
+        envelope = await mailbox.receive.receive()
+        try:
+            await trio.sleep_forever()
+        except BaseException as error:
+            await answer_error(envelope, error)
+            raise
+
+    async with trio.open_nursery() as outer:
+        actor_scope = trio.CancelScope()
+
+        async def run_actor(task_status=trio.TASK_STATUS_IGNORED):
+            with actor_scope:
+                await slow_actor(task_status=task_status)
+
+        await outer.start(run_actor)
+        started = trio.current_time()
+        outer.start_soon(_cancel_after, actor_scope, 1.0)
+        with pytest.raises(ActorUnavailable, match="stopped before it answered"):
+            await mailbox.ask("work", timeout=30)
+        assert trio.current_time() - started == 1.0
+
+
+async def _cancel_after(scope: trio.CancelScope, seconds: float) -> None:
+    await trio.sleep(seconds)
+    scope.cancel()
