@@ -103,7 +103,7 @@ async def _keep_worker(config_path: str, role: WorkerRole, bind: str, stopping: 
         started_at = trio.current_time()
         try:
             code = await _run_worker(config_path, role, bind, stopping, grace_period,
-                                     task_status if first else trio.TASK_STATUS_IGNORED)
+                                     task_status if first else trio.TASK_STATUS_IGNORED, first)
         except RuntimeError as error:
             if first:
                 raise
@@ -119,19 +119,24 @@ async def _keep_worker(config_path: str, role: WorkerRole, bind: str, stopping: 
 
 
 async def _run_worker(config_path: str, role: WorkerRole, bind: str, stopping: trio.Event,
-                      grace_period: float, task_status) -> int:
+                      grace_period: float, task_status, first: bool) -> int:
+    """Run one worker process until it exits. Only the first start of worker 0 shows the
+    node's start-up banner; the others' banners would repeat it."""
+    show_banner = first and role.index == 0
     process = await trio.lowlevel.open_process(
         worker_command(config_path, role), env=worker_environment(role, bind),
         stdout=subprocess.PIPE)
     try:
         lines = _Lines(process.stdout)
         with trio.move_on_after(START_TIMEOUT) as waiting:
-            address = await _read_address(lines)
+            address = await _read_address(lines, show_banner)
         if waiting.cancelled_caught:
             raise RuntimeError(f"worker {role.index} did not start within {START_TIMEOUT:.0f}s")
         task_status.started(address)
+        if not first:
+            _log.warning("worker.restarted", worker=role.index, pid=process.pid)
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(_forward, lines)
+            nursery.start_soon(_forward, lines, not show_banner)
             nursery.start_soon(_stop_when, stopping, process, grace_period)
             code = await process.wait()
             nursery.cancel_scope.cancel()
@@ -143,19 +148,28 @@ async def _run_worker(config_path: str, role: WorkerRole, bind: str, stopping: t
                 await process.wait()
 
 
-async def _read_address(lines: "_Lines") -> str:
+async def _read_address(lines: "_Lines", show_banner: bool) -> str:
     async for line in lines:
-        sys.stdout.write(line)
-        sys.stdout.flush()
         if line.startswith(BANNER_PREFIX):
+            if show_banner:
+                _echo(line)
             return line[len(BANNER_PREFIX):].strip().removesuffix("/api")
+        _echo(line)
     raise RuntimeError("a worker exited before it started serving")
 
 
-async def _forward(lines: "_Lines") -> None:
+async def _forward(lines: "_Lines", skip_banner_rest: bool) -> None:
+    """Echo the worker's output; the banner's indented lines follow its first line at once."""
     async for line in lines:
-        sys.stdout.write(line)
-        sys.stdout.flush()
+        if skip_banner_rest and line.startswith("  "):
+            continue
+        skip_banner_rest = False
+        _echo(line)
+
+
+def _echo(line: str) -> None:
+    sys.stdout.write(line)
+    sys.stdout.flush()
 
 
 async def _stop_when(stopping: trio.Event, process: trio.Process, grace_period: float) -> None:

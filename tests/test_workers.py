@@ -78,6 +78,13 @@ def test_two_workers_share_the_port_and_both_serve(two_workers):
     assert sorted(busy) == sorted(workers)
 
 
+def test_the_start_up_banner_is_shown_once(two_workers):
+    output = two_workers.output()
+    assert output.count("Tessera API:") == 1
+    assert output.count("  service owner") == 1
+    assert "2 worker processes serving" in output
+
+
 def test_a_change_made_through_one_worker_is_seen_by_every_worker(two_workers):
     credentials, client = seed(two_workers.base_url)
     for _ in range(20):  # both workers now hold the client in their caches
@@ -97,8 +104,9 @@ def test_a_worker_that_dies_is_restarted(two_workers):
     wait_until(lambda: len(children(two_workers.process.pid)) == 2
                and second not in children(two_workers.process.pid), message="a new worker")
     assert first in children(two_workers.process.pid)
-    wait_until(lambda: two_workers.output().count('"event": "node.started"') >= 3
-               or two_workers.output().count("Tessera API:") >= 3, message="it serves again")
+    wait_until(lambda: '"event": "worker.restarted"' in two_workers.output(),
+               message="it serves again")
+    assert two_workers.output().count("Tessera API:") == 1   # no second banner
 
 
 def test_sigterm_stops_every_worker_and_the_parent(two_workers):
