@@ -85,7 +85,6 @@ PROMPTS = {  # OIDC Core §3.1.2.1 "prompt"; Initiating User Registration via OI
 
 # OAuth 2.0 Form Post Response Mode; JARM §2.3 adds the JWT-secured modes.
 PLAIN_RESPONSE_MODES = ("query", "fragment", "form_post")
-JWT_RESPONSE_MODES = ("query.jwt", "fragment.jwt", "form_post.jwt", "jwt")
 
 # OIDC Core §8: both subject identifier types are always available.
 SUBJECT_TYPES = ("public", "pairwise")
@@ -211,12 +210,12 @@ def _other_endpoints(service: Mapping[str, Any], algorithms: list[str]) -> dict:
 
 
 def _scopes_and_flows(service: Mapping[str, Any], algorithms: list[str]) -> dict:
-    # Discovery §3 / RFC 8414 §2; JWT response modes (JARM) need a key to sign the response.
-    jwt_modes = JWT_RESPONSE_MODES if algorithms else ()
+    # Discovery §3 / RFC 8414 §2. JWT response modes (JARM) are refused today
+    # (authorization_request.check_response_mode), so they are not advertised.
     return {
         "scopes_supported": _scope_names(service),
         "response_types_supported": _wire_values(service, "supportedResponseTypes", RESPONSE_TYPES),
-        "response_modes_supported": [*PLAIN_RESPONSE_MODES, *jwt_modes],
+        "response_modes_supported": list(PLAIN_RESPONSE_MODES),
         "grant_types_supported": _wire_values(service, "supportedGrantTypes", GRANT_TYPES),
         "acr_values_supported": _strings(service, "supportedAcrs"),
         "subject_types_supported": list(SUBJECT_TYPES),
@@ -286,8 +285,10 @@ def _request_parameters(service: Mapping[str, Any], algorithms: list[str]) -> di
     traditional = bool(service.get("traditionalRequestObjectProcessingApplied"))
     return {
         "claims_parameter_supported": True,
-        "request_parameter_supported": True,
-        "request_uri_parameter_supported": True,
+        # Request objects (JAR, RFC 9101) are refused today with request_not_supported /
+        # request_uri_not_supported, so the document says so (Discovery §3).
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
         "require_request_uri_registration": REQUEST_URI_REGISTRATION_REQUIRED,
         "require_signed_request_object": required and not traditional,
     }
@@ -324,8 +325,7 @@ def _signed_responses(service: Mapping[str, Any], algorithms: list[str]) -> dict
     # authorization_signing_alg_values_supported; RFC 9701 §7 JWT introspection responses.
     return {
         "authorization_response_iss_parameter_supported": not service.get("issSuppressed"),
-        "dpop_signing_alg_values_supported": _asymmetric(algorithms),
-        "authorization_signing_alg_values_supported": list(algorithms),
+        # DPoP (RFC 9449) and JARM are not implemented yet: their members stay out.
         "introspection_signing_alg_values_supported": list(algorithms),
     }
 

@@ -101,15 +101,8 @@ EXPECTED_FULL = {
     "grant_management_endpoint": f"{ISSUER}/grants",
     "scopes_supported": ["openid", "profile", "offline_access"],
     "response_types_supported": ["code", "code id_token", "none"],
-    "response_modes_supported": [
-        "query",
-        "fragment",
-        "form_post",
-        "query.jwt",
-        "fragment.jwt",
-        "form_post.jwt",
-        "jwt",
-    ],
+    # JARM is not implemented: no JWT response modes, no authorization signing algorithms.
+    "response_modes_supported": ["query", "fragment", "form_post"],
     "grant_types_supported": [
         "authorization_code",
         "refresh_token",
@@ -141,8 +134,8 @@ EXPECTED_FULL = {
     "op_policy_uri": f"{ISSUER}/policy",
     "op_tos_uri": f"{ISSUER}/tos",
     "claims_parameter_supported": True,
-    "request_parameter_supported": True,
-    "request_uri_parameter_supported": True,
+    "request_parameter_supported": False,       # request objects are refused today
+    "request_uri_parameter_supported": False,
     "require_request_uri_registration": False,
     "require_signed_request_object": True,
     "code_challenge_methods_supported": ["S256"],
@@ -152,8 +145,6 @@ EXPECTED_FULL = {
         "revocation_endpoint": "https://mtls.as.example.com/revoke",
     },
     "authorization_response_iss_parameter_supported": True,
-    "dpop_signing_alg_values_supported": JWS_ALGS,
-    "authorization_signing_alg_values_supported": JWS_ALGS,
     "introspection_signing_alg_values_supported": JWS_ALGS,
     "prompt_values_supported": ["none", "login", "consent", "select_account", "create"],
     "authorization_details_types_supported": ["payment_initiation"],
@@ -164,8 +155,8 @@ ALWAYS_PRESENT = {
     "response_modes_supported": ["query", "fragment", "form_post"],
     "subject_types_supported": ["public", "pairwise"],
     "claims_parameter_supported": True,
-    "request_parameter_supported": True,
-    "request_uri_parameter_supported": True,
+    "request_parameter_supported": False,
+    "request_uri_parameter_supported": False,
     "require_request_uri_registration": False,
     "require_signed_request_object": False,
     "code_challenge_methods_supported": ["plain", "S256"],
@@ -361,7 +352,6 @@ def test_client_secret_jwt_without_server_keys_lists_only_hmac():
 def test_asymmetric_only_where_required():
     service = {"backchannelAuthenticationEndpoint": f"{ISSUER}/bc-authorize"}
     document = build_configuration(service, jws_algs=["HS256", "RS256", "none", "ES256"])
-    assert document["dpop_signing_alg_values_supported"] == ["RS256", "ES256"]
     assert document["backchannel_authentication_request_signing_alg_values_supported"] == [
         "RS256",
         "ES256",
@@ -378,13 +368,15 @@ def test_ciba_signing_algorithms_need_a_backchannel_endpoint():
     assert "backchannel_authentication_request_signing_alg_values_supported" not in document
 
 
-def test_jwt_response_modes_need_a_signing_key():
-    assert build_configuration({}, jws_algs=[])["response_modes_supported"] == [
-        "query",
-        "fragment",
-        "form_post",
-    ]
-    assert "jwt" in build_configuration({}, jws_algs=["ES256"])["response_modes_supported"]
+def test_only_what_is_implemented_is_advertised():
+    """JARM, request objects and DPoP are refused today, so discovery does not offer them
+    (a client that trusted the document would only meet errors)."""
+    document = build_configuration({}, jws_algs=["ES256"])
+    assert document["response_modes_supported"] == ["query", "fragment", "form_post"]
+    assert document["request_parameter_supported"] is False
+    assert document["request_uri_parameter_supported"] is False
+    assert "dpop_signing_alg_values_supported" not in document
+    assert "authorization_signing_alg_values_supported" not in document
 
 
 def test_algorithm_lists_are_independent_copies():
