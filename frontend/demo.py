@@ -11,6 +11,7 @@ import os
 import re
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -82,6 +83,7 @@ async def _serve(settings, state: dict, issuer: str, state_dir: Path,
 async def _run_tessera(state: dict, state_dir: Path, port: int, database_url: str | None,
                        stopping: trio.Event, task_status=trio.TASK_STATUS_IGNORED) -> None:
     """Run Tessera until `stopping`; if it dies before, fail, which stops the front-end."""
+    _check_free(port, "Tessera's port; pass --tessera-port")
     env = {**os.environ,
            "TESSERA__SERVER__BIND": f"127.0.0.1:{port}",
            "TESSERA__DATABASE__URL": database_url or f"sqlite://{state_dir}/tessera.sqlite3",
@@ -101,6 +103,17 @@ async def _run_tessera(state: dict, state_dir: Path, port: int, database_url: st
     finally:
         with trio.CancelScope(shield=True):
             await _stop(process)
+
+
+def _check_free(port: int, hint: str) -> None:
+    """Name a taken port plainly, before a child process fails on it with a traceback."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as error:
+            raise RuntimeError(f"cannot listen on 127.0.0.1:{port} ({hint}): "
+                               f"{error.strerror}") from error
 
 
 async def _forward_output(process, task_status) -> None:

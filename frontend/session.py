@@ -6,6 +6,7 @@ CSRF token for the forms. Nothing secret about the user is stored; the ticket is
 with the service's API credentials.
 """
 
+import json
 import secrets
 
 from quart import session
@@ -16,6 +17,7 @@ from frontend.users import same
 MAX_FLOWS = 4          # open authorization flows per browser (tabs); the oldest is dropped
 MAX_ACCOUNTS = 4
 MAX_CONSENTS = 16
+MAX_CONSENT_BYTES = 2048
 
 
 def csrf_token() -> str:
@@ -96,8 +98,15 @@ def consented(subject: str, client_id: str, scopes: list[str], claims: list[str]
 def remember_consent(subject: str, client_id: str, scopes: list[str],
                      claims: list[str]) -> None:
     consents = dict(session.get("consents") or {})
-    consents[f"{subject} {client_id}"] = {"scopes": sorted(scopes), "claims": sorted(claims)}
-    session["consents"] = dict(list(consents.items())[-MAX_CONSENTS:])
+    key = f"{subject} {client_id}"
+    given = consents.pop(key, {"scopes": [], "claims": []})   # a consent adds to the last one
+    consents[key] = {"scopes": sorted({*given["scopes"], *scopes}),
+                     "claims": sorted({*given["claims"], *claims})}
+    consents = dict(list(consents.items())[-MAX_CONSENTS:])
+    # Browsers ignore cookies over 4 KB, and then every later sign-in would be lost.
+    while len(consents) > 1 and len(json.dumps(consents)) > MAX_CONSENT_BYTES:
+        consents.pop(next(iter(consents)))
+    session["consents"] = consents
 
 
 def sign_out() -> None:

@@ -7,6 +7,7 @@ address cannot lock a user out everywhere, at the price of more guesses for an a
 many addresses. Per process and in memory: several processes multiply the allowance.
 """
 
+import hashlib
 import time
 from collections import deque
 
@@ -16,17 +17,17 @@ class LoginThrottle:
                  max_tracked: int = 100_000):
         self._max, self._window, self._clock = max_failures, window, clock
         self._max_tracked = max_tracked
-        self._failures: dict[str, deque[float]] = {}
+        self._failures: dict[bytes, deque[float]] = {}
 
     def retry_after(self, key: str) -> int:
         """Seconds until `key` may try again; 0 when it may try now."""
-        recent = self._recent(key.casefold())
+        recent = self._recent(_digest(key))
         if len(recent) < self._max:
             return 0
         return max(1, int(recent[0] + self._window - self._clock()) + 1)
 
     def failed(self, key: str) -> None:
-        key = key.casefold()
+        key = _digest(key)
         failures = self._failures.get(key)
         if failures is None:
             if len(self._failures) >= self._max_tracked:
@@ -35,9 +36,9 @@ class LoginThrottle:
         failures.append(self._clock())
 
     def succeeded(self, key: str) -> None:
-        self._failures.pop(key.casefold(), None)
+        self._failures.pop(_digest(key), None)
 
-    def _recent(self, key: str) -> tuple[float, ...]:
+    def _recent(self, key: bytes) -> tuple[float, ...]:
         failures = self._failures.get(key)
         if not failures:
             return ()
@@ -46,3 +47,8 @@ class LoginThrottle:
         if not failures:
             del self._failures[key]
         return tuple(failures)
+
+
+def _digest(key: str) -> bytes:
+    """Keys are kept as fixed-size digests: memory does not grow with what callers send."""
+    return hashlib.sha256(key.casefold().encode()).digest()

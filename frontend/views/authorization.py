@@ -41,6 +41,15 @@ blueprint = Blueprint("authorization", __name__)
 _ANSWERED = {"INTERNAL_SERVER_ERROR", "BAD_REQUEST", "LOCATION", "FORM"}
 
 
+@blueprint.before_request
+async def _no_head():
+    """HEAD would run GET's side effects (a ticket, a flow, even a code) with nobody to see
+    the page; refuse it (RFC 9110 §9.3.2 lets a server not support HEAD on a resource)."""
+    if request.method == "HEAD":
+        page, status = await _error_page(405, "Method not allowed", "Use GET or POST.")
+        return page, status, {"Allow": "GET, POST"}
+
+
 @blueprint.route("/authorize", methods=["GET", "POST"])
 async def authorize():
     if request.method == "POST":
@@ -146,7 +155,7 @@ async def login():
                    else "Wrong username or password.")
         page = await _page(Step.LOGIN, Notice.NONE, details, None, flow_id, error=message,
                            username=username)
-        return (page, 429, {"Retry-After": str(wait)}) if wait else (page, 401)
+        return (page, 429, {"Retry-After": str(wait)}) if wait else (page, 400)
     browser.sign_in(user.username, user.subject, now())
     return _advance(flow_id, state, authenticated=True, force_login=False,
                     username=user.username)
@@ -190,7 +199,7 @@ async def consent():
     result = await _issue(state.ticket, details, login)
     browser.close_flow(flow_id)
     browser.remember_consent(login.subject, details.client_id, details.scope_names,
-                             details.all_claims)
+                             _shared_claims(details, login))
     return result
 
 
@@ -202,12 +211,20 @@ async def _issue(ticket: str, details: PendingRequest, login: Login):
     claims = released_claims(user, details.claims) if user else {}
     result = await parts().tessera.authorization_issue(ticket, login.subject,
                                                        auth_time=login.auth_time, claims=claims)
-    return to_response(reply("auth/authorization/issue", result))
+    return await _answer("auth/authorization/issue", result)
 
 
 async def _fail(ticket: str, reason: str):
     result = await parts().tessera.authorization_fail(ticket, reason)
-    return to_response(reply("auth/authorization/fail", result))
+    return await _answer("auth/authorization/fail", result)
+
+
+async def _answer(api: str, result: dict):
+    """Reference §2.1's mapping, except that a ticket gone meanwhile (BAD_REQUEST: used,
+    expired) is told to the person in the browser as a page rather than as raw JSON."""
+    if result.get("action") == "BAD_REQUEST":
+        return await _expired()
+    return to_response(reply(api, result))
 
 
 async def _fail_flow(flow_id: str, state: Flow, reason: str):
@@ -258,9 +275,11 @@ def _signed_in(state: Flow | None) -> Login | None:
     username = state.username if state and state.username else None
     login = (browser.login_of(username, now(), _lifetime()) if username
              else browser.current_login(now(), _lifetime()))
-    if login is None or parts().users.by_username(login.username) is None:
+    user = parts().users.by_username(login.username) if login else None
+    if user is None:
         return None
-    return login
+    # The configuration, not the cookie, says who the user is now (a subject may be re-mapped).
+    return Login(user.username, user.subject, login.auth_time)
 
 
 def _lifetime() -> int:
@@ -269,7 +288,8 @@ def _lifetime() -> int:
 
 def _consented(details: PendingRequest, login: Login | None) -> bool:
     return login is not None and browser.consented(login.subject, details.client_id,
-                                                   details.scope_names, details.all_claims)
+                                                   details.scope_names,
+                                                   _shared_claims(details, login))
 
 
 def _shared_claims(details: PendingRequest, login: Login) -> list[str]:

@@ -9,6 +9,7 @@ from quart import Response, current_app, request
 
 from frontend.responses import Reply, oauth_error
 
+MAX_USERNAME, MAX_PASSWORD = 256, 1024
 # Password hashing (scrypt: about 70 ms and 32 MiB each) runs in at most this many threads at once.
 _HASHING = trio.CapacityLimiter(4)
 
@@ -25,6 +26,7 @@ def now() -> int:
 async def form_body() -> str | None:
     """The raw form-encoded body (reference §2.0 `parameters`), or None for another type."""
     if request.mimetype != "application/x-www-form-urlencoded":
+        await request.get_data()   # read it anyway, so the connection stays usable
         return None
     return (await request.get_data()).decode("utf-8", errors="replace")
 
@@ -97,6 +99,8 @@ async def check_password(username: str, password: str):
     """(the user, 0) when the password is right; (None, 0) when wrong; (None, seconds to
     wait) while this username is throttled for this client address. scrypt runs in a worker
     thread, so a login does not stall every other request."""
+    if len(username) > MAX_USERNAME or len(password) > MAX_PASSWORD:
+        return None, 0   # no configured user has such a name; spare the hashing and memory
     throttle, key = parts().throttle, f"{username}\n{request.remote_addr}"
     wait = throttle.retry_after(key)
     if wait:

@@ -5,6 +5,7 @@ import json
 from quart import Blueprint
 
 from frontend.responses import oauth_error, reply
+from frontend.tessera import TesseraError
 from frontend.views.plumbing import (
     check_password,
     form_request,
@@ -47,8 +48,17 @@ async def _password_grant(result: dict):
 
 async def _with_new_id_token(result: dict):
     """OIDC Core §12.2: a refresh may return a new ID token; Tessera signs it on request
-    (reference §2.2 /idtoken/reissue), here with no claims beyond the standard ones."""
+    (reference §2.2 /idtoken/reissue), here with no claims beyond the standard ones.
+
+    The refresh token has already rotated: if the re-issue fails, the client must still get
+    the new tokens (answered as OK, which the reference allows), or its next refresh would be
+    taken for a replay and end the grant."""
     tokens = json.loads(result["responseContent"])
-    reissued = await parts().tessera.id_token_reissue(tokens["access_token"],
-                                                      tokens["refresh_token"])
+    try:
+        reissued = await parts().tessera.id_token_reissue(tokens["access_token"],
+                                                          tokens["refresh_token"])
+    except TesseraError:
+        reissued = {}
+    if reissued.get("action") != "OK":
+        return reply("auth/token", {**result, "action": "OK"})
     return reply("idtoken/reissue", reissued)

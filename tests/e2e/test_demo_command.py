@@ -269,7 +269,7 @@ def test_password_guessing_is_throttled_per_username(tmp_path):
         page = agent.open(summary_url(stack))
         for _ in range(5):
             page = agent.sign_in(page, "alice", "wrong")
-            assert page.status_code == 401
+            assert page.status_code == 400
         locked = agent.sign_in(page, "alice", stack.password("alice"))
         agent.close()
         assert locked.status_code == 429
@@ -315,14 +315,18 @@ def test_a_stop_while_tessera_starts_leaves_nothing_behind(tmp_path, signal_numb
     assert processes_using(state_dir) == []
 
 
-def test_a_taken_port_is_named(tmp_path):
+@pytest.mark.parametrize("which", ["--port", "--tessera-port"])
+def test_a_taken_port_is_named(tmp_path, which):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
+        ports = {"--port": str(free_port()), "--tessera-port": str(free_port()),
+                 which: str(port)}
         result = subprocess.run(
-            [sys.executable, "-m", "frontend", "demo", "--port", str(port),
-             "--tessera-port", str(free_port()), "--state-dir", str(tmp_path / "state")],
+            [sys.executable, "-m", "frontend", "demo", *(x for pair in ports.items()
+                                                         for x in pair),
+             "--state-dir", str(tmp_path / "state")],
             cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr

@@ -296,13 +296,13 @@ def test_remembered_consent(stack, agent, extra, shown):
 
 # --- the login form --------------------------------------------------------------------------
 
-def test_wrong_password_shows_the_login_page_again_with_401(stack, agent):
+def test_wrong_password_shows_the_login_page_again_with_400(stack, agent):
     session = confidential(stack)
     request = request_for(stack, session)
     page = agent.open(request.url)
     wrong = "not-" + stack.password("alice")
     refused = agent.sign_in(page, "alice", wrong)
-    assert refused.status_code == 401
+    assert refused.status_code == 400   # an HTML form: no WWW-Authenticate, so not 401
     assert "Location" not in refused.headers
     assert page_kind(refused) == "login"
     shown = read_page(refused)
@@ -635,3 +635,77 @@ def test_api_refusals_are_oauth_json(stack, method, path, body, status):
     assert response.status_code == status
     assert response.json()["error"] == "invalid_request"
     assert response.headers["Cache-Control"] == "no-store"
+
+
+# --- tickets gone, odd methods, oversized input, consent memory ------------------------------
+
+def _twin(stack, agent) -> UserAgent:
+    """A second tab of the same browser: the same cookies."""
+    twin = UserAgent(stack.issuer)
+    twin.http.cookies = agent.http.cookies
+    return twin
+
+
+@pytest.mark.parametrize("second_answer", ["deny", "approve"])
+def test_a_ticket_used_in_another_tab_gives_a_page_not_json(stack, agent, second_answer):
+    signed_in(stack, agent, "alice")
+    session = confidential(stack)
+    page = agent.open(request_for(stack, session, scope="openid profile email",
+                                  prompt="consent").url)
+    assert page_kind(page) == "consent"
+    twin = _twin(stack, agent)
+    assert "code" in redirect_parameters(twin.decide(page, "approve"))   # tab 2 answers
+    twin.close()
+    late = agent.decide(page, second_answer)                          # tab 1 answers late
+    assert_error_page(late)
+
+
+def test_cancel_after_the_ticket_was_used_gives_a_page(stack, agent):
+    session = confidential(stack)
+    login_page = agent.open(request_for(stack, session).url)
+    twin = _twin(stack, agent)
+    consent_page = twin.sign_in(login_page, "alice", stack.password("alice"))
+    assert "code" in redirect_parameters(twin.decide(consent_page, "approve"))
+    twin.close()
+    late = agent.submit(login_page, "/authorize/login", decision="deny")
+    assert late.status_code == 400
+    assert "Location" not in late.headers
+
+
+def test_the_consent_page_lists_only_claims_the_user_has(stack, agent):
+    session = confidential(stack)
+    page = agent.sign_in(agent.open(request_for(stack, session, scope="openid profile").url),
+                         "bob", stack.password("bob"))
+    assert page_kind(page) == "consent"
+    for present in ("given_name", "family_name", "preferred_username"):
+        assert f">{present}<" in page.text
+    for absent in ("picture", "birthdate", "locale"):   # profile claims bob has no value for
+        assert f">{absent}<" not in page.text
+
+
+def test_select_account_with_no_account_signed_in_shows_the_login_page(stack, agent):
+    page = agent.open(request_for(stack, confidential(stack), prompt="select_account").url)
+    assert page_kind(page) == "login"
+
+
+def test_a_narrower_consent_adds_to_the_remembered_one(stack, agent):
+    session = confidential(stack)
+    authorize(stack, agent, session, scope="openid email", prompt="consent")
+    authorize(stack, agent, session, scope="openid", prompt="consent")
+    silent = request_for(stack, session, scope="openid email", prompt="none")
+    assert "code" in redirect_parameters(agent.open(silent.url))
+
+
+@pytest.mark.parametrize("path", ["/authorize?response_type=code", "/authorize/resume?flow=x"])
+def test_head_on_the_authorization_pages_is_refused(stack, path):
+    response = httpx.head(f"{stack.issuer}{path}")
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET, POST"
+
+
+def test_an_oversized_username_is_refused_like_a_wrong_password(stack, agent):
+    page = agent.open(request_for(stack, confidential(stack)).url)
+    refused = agent.sign_in(page, "a" * 5000, "whatever")
+    assert refused.status_code == 400
+    assert page_kind(refused) == "login"
+    assert "Wrong username or password." in refused.text

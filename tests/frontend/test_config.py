@@ -6,6 +6,7 @@ come from the environment. Password hashes are salted scrypt (RFC 7914).
 
 import copy
 import re
+import tomllib
 
 import pytest
 
@@ -258,5 +259,19 @@ def test_the_example_configuration_needs_its_secrets_set():
         load(example, environ={})
     settings = load(example, environ={"TESSERA_FRONTEND_SESSION_SECRET": "s" * 40})
     assert settings.public_url == "http://localhost:8000"
+    # its user and resource server are commented out: their passwords are published
+    assert settings.users == () and settings.resource_servers == ()
+
+
+def test_the_example_entries_load_once_uncommented():
+    text = (ROOT / "frontend" / "frontend.example.toml").read_text()
+    text = text.replace("# [[users]]", "[[users]]").replace("# [users.claims]", "[users.claims]")
+    text = text.replace("# [[resource_servers]]", "[[resource_servers]]")
+    for key in ("username", "password_hash", "subject", "name", "email", "email_verified",
+                "client_id", "secret_hash"):
+        text = text.replace(f"# {key} =", f"{key} =")
+    settings = from_dict(tomllib.loads(text), environ={"TESSERA_FRONTEND_SESSION_SECRET":
+                                                       "s" * 40})
     assert [user.username for user in settings.users] == ["alice"]
+    assert verify_password("change-me", settings.users[0].password_hash)
     assert settings.resource_servers[0].client_id == "my-resource-server"
