@@ -95,12 +95,25 @@ async def _security_headers(response: Response) -> Response:
 async def _http_error(error: HTTPException):
     """Quart's own refusals (405, 413, a malformed body …): JSON for API callers, a page for
     people."""
+    headers = await _unread_body_closes()
     if request.path in API_PATHS:
-        return to_response(oauth_error(error.code or 400, "invalid_request",
-                                       f"{error.name}: {error.description}"))
+        response = to_response(oauth_error(error.code or 400, "invalid_request",
+                                           f"{error.name}: {error.description}"))
+        response.headers.update(headers)
+        return response
     page = await render_template("error.html", service_name=current_app.parts.service_name,
                                  title=error.name, message=error.description or "")
-    return page, error.code or 400
+    return page, error.code or 400, headers
+
+
+async def _unread_body_closes() -> dict[str, str]:
+    """Read what is left of the request body, so the connection can serve the next request;
+    when it cannot be read (too large, broken), close the connection after this answer."""
+    try:
+        await request.get_data()
+    except Exception:   # any failure to read means the rest of the stream is unusable
+        return {"Connection": "close"}
+    return {}
 
 
 async def _tessera_failed(error: TesseraError):

@@ -65,6 +65,7 @@ class Login:
 class Flow:
     """What happened so far in one authorization flow of this browser."""
     ticket: str
+    csrf: str = ""                # the token this flow's forms must post back
     authenticated: bool = False   # the user signed in during this flow
     selected: bool = False        # the user picked an account during this flow
     force_login: bool = False     # the user asked to use another account

@@ -1,9 +1,8 @@
 """The browser session, kept in Quart's signed cookie (HttpOnly, SameSite=Lax).
 
 Contents: the accounts signed in on this browser with their authentication times, the current
-one, the open authorization flows (flow id → ticket and progress), the consents given, and a
-CSRF token for the forms. Nothing secret about the user is stored; the ticket is only usable
-with the service's API credentials.
+one, the consents given, and a CSRF token for the sign-out form. Open authorization flows have
+cookies of their own (frontend/flows.py). Nothing secret about the user is stored.
 """
 
 import json
@@ -11,10 +10,9 @@ import secrets
 
 from quart import session
 
-from frontend.interaction import Flow, Login
+from frontend.interaction import Login
 from frontend.users import same
 
-MAX_FLOWS = 4          # open authorization flows per browser (tabs); the oldest is dropped
 MAX_ACCOUNTS = 4
 MAX_CONSENTS = 16
 MAX_CONSENT_BYTES = 2048
@@ -62,31 +60,6 @@ def switch_to(username: str) -> bool:
         return False
     session["current"] = username
     return True
-
-
-def open_flow(ticket: str) -> str:
-    flow_id = secrets.token_urlsafe(12)
-    flows = dict(session.get("flows") or {})
-    flows[flow_id] = Flow(ticket).__dict__
-    session["flows"] = dict(list(flows.items())[-MAX_FLOWS:])
-    return flow_id
-
-
-def flow(flow_id: str | None) -> Flow | None:
-    stored = (session.get("flows") or {}).get(flow_id or "")
-    return Flow(**stored) if stored else None
-
-
-def save_flow(flow_id: str, state: Flow) -> None:
-    flows = dict(session.get("flows") or {})
-    flows[flow_id] = state.__dict__
-    session["flows"] = flows
-
-
-def close_flow(flow_id: str) -> None:
-    flows = dict(session.get("flows") or {})
-    flows.pop(flow_id, None)
-    session["flows"] = flows
 
 
 def consented(subject: str, client_id: str, scopes: list[str], claims: list[str]) -> bool:

@@ -13,6 +13,7 @@ import json
 
 from quart import Blueprint, redirect, render_template, request, url_for
 
+from frontend import flows
 from frontend import session as browser
 from frontend.interaction import (
     Flow,
@@ -26,7 +27,7 @@ from frontend.interaction import (
 )
 from frontend.responses import reply, server_error
 from frontend.tessera import TesseraError
-from frontend.users import released_claims
+from frontend.users import released_claims, same
 from frontend.views.plumbing import (
     check_password,
     form_body,
@@ -37,6 +38,7 @@ from frontend.views.plumbing import (
 )
 
 blueprint = Blueprint("authorization", __name__)
+blueprint.after_request(flows.write_cookies)
 
 _ANSWERED = {"INTERNAL_SERVER_ERROR", "BAD_REQUEST", "LOCATION", "FORM"}
 
@@ -76,7 +78,7 @@ async def _start_interaction(result: dict):
     update = await parts().tessera.ticket_update(result["ticket"], json.dumps(details.to_dict()))
     if update.get("action") != "OK":
         raise TesseraError("/auth/authorization/ticket/update", 200, str(update.get("action")))
-    flow_id = browser.open_flow(result["ticket"])
+    flow_id = flows.open_flow(result["ticket"])
     return _to_resume(flow_id)
 
 
@@ -93,27 +95,27 @@ async def _without_interaction(result: dict):
 @blueprint.get("/authorize/resume")
 async def resume():
     flow_id = request.args.get("flow", "")
-    state = browser.flow(flow_id)
+    state = flows.flow(flow_id)
     details = await _details(state) if state else None
     if details is None:
-        browser.close_flow(flow_id)
+        flows.close_flow(flow_id)
         return await _expired()
     login = _signed_in(state)
     step, notice = interactive_step(details, login, state, now(), _consented(details, login))
     if step is Step.ISSUE:
         result = await _issue(state.ticket, details, login)
-        browser.close_flow(flow_id)
+        flows.close_flow(flow_id)
         return result
     if step is Step.CONSENT:   # the account whose consent this page asks for
         state.username = login.username
-        browser.save_flow(flow_id, state)
+        flows.save_flow(flow_id, state)
     return await _page(step, notice, details, login, flow_id)
 
 
 async def _page(step: Step, notice: Notice, details: PendingRequest, login: Login | None,
                 flow_id: str, error: str | None = None, username: str | None = None):
     common = {"service_name": parts().service_name, "client": details.client, "flow": flow_id,
-              "csrf_token": browser.csrf_token()}
+              "csrf_token": flows.flow(flow_id).csrf}
     if step is Step.SELECT_ACCOUNT:
         accounts = [_account(name) for name in browser.signed_in_accounts(now(), _lifetime())]
         return await render_template("select_account.html", accounts=accounts, **common)
@@ -190,14 +192,14 @@ async def consent():
         return await _fail_flow(flow_id, state, "DENIED")
     details = await _details(state)
     if details is None:
-        browser.close_flow(flow_id)
+        flows.close_flow(flow_id)
         return await _expired()
     login = _signed_in(state)
     step, _ = interactive_step(details, login, state, now(), consented=False)
     if step is not Step.CONSENT:      # e.g. a login is due first: that page, not a code
         return _to_resume(flow_id)
     result = await _issue(state.ticket, details, login)
-    browser.close_flow(flow_id)
+    flows.close_flow(flow_id)
     browser.remember_consent(login.subject, details.client_id, details.scope_names,
                              _shared_claims(details, login))
     return result
@@ -229,7 +231,7 @@ async def _answer(api: str, result: dict):
 
 async def _fail_flow(flow_id: str, state: Flow, reason: str):
     result = await _fail(state.ticket, reason)
-    browser.close_flow(flow_id)
+    flows.close_flow(flow_id)
     return result
 
 
@@ -252,16 +254,17 @@ async def _posted():
     or the flow is unknown to this browser."""
     form = await request.form
     flow_id = form.get("flow", "")
-    if not browser.csrf_ok(form.get("csrf_token")):
+    state = flows.flow(flow_id)
+    if state is None or not same(form.get("csrf_token") or "", state.csrf):
         return form, flow_id, None
-    return form, flow_id, browser.flow(flow_id)
+    return form, flow_id, state
 
 
 def _advance(flow_id: str, state: Flow, **progress):
     """Record the flow's progress in the session and go on to its next step."""
     for name, value in progress.items():
         setattr(state, name, value)
-    browser.save_flow(flow_id, state)
+    flows.save_flow(flow_id, state)
     return _to_resume(flow_id)
 
 
