@@ -255,7 +255,7 @@ async def _posted():
     form = await request.form
     flow_id = form.get("flow", "")
     state = flows.flow(flow_id)
-    if state is None or not same(form.get("csrf_token") or "", state.csrf):
+    if state is None or not state.csrf or not same(form.get("csrf_token") or "", state.csrf):
         return form, flow_id, None
     return form, flow_id, state
 

@@ -14,6 +14,7 @@ from frontend.views.plumbing import (
 
 blueprint = Blueprint("resources", __name__)
 
+
 @blueprint.post("/introspect")
 async def introspect():
     """RFC 7662 §2.1: the caller must authenticate; here as a configured resource server."""
