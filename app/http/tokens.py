@@ -17,6 +17,7 @@ from app.protocol.revocation import revoke
 from app.protocol.standard_introspection import standard_introspection as introspect_rfc7662
 from app.protocol.tokens import token_digest
 from app.protocol.userinfo import userinfo, userinfo_issue
+from storage.errors import ConflictError
 
 blueprint = Blueprint("tokens", __name__)
 # Grants in modules of their own register with the token endpoint when imported.
@@ -42,7 +43,8 @@ async def create_token(caller) -> Response:
     ctx = context()
     result = await token_management.create_token(await read_body(), caller.service,
                                                  ctx.storage.clients, ctx.storage.tokens,
-                                                 ctx.clock.now_ms(), ctx.key_manager.signing_key)
+                                                 ctx.clock.now_ms(), ctx.key_manager.signing_key,
+                                                 conflict=ConflictError)
     return json_response(result.body())
 
 

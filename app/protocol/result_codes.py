@@ -132,6 +132,11 @@ TOKEN_CREATE_GRANT_UNSUPPORTED = _action(
     "A109204", "'{grant_type}' cannot be used as 'grantType' of a created token.")
 TOKEN_CREATE_VALUE_INVALID = _action(
     "A109205", "The value of '{key}' is invalid: {reason}.")
+TOKEN_CREATE_VALUE_IN_USE = _action(
+    "A109207", "The '{key}' value chosen by the caller is already in use; choose another.")
+TOKEN_CREATE_REFRESH_NOT_ISSUED = _action(
+    "A109208", "'refreshToken' was given, but no refresh token is issued for grant type "
+    "{grant_type} (the grant is not refreshable or the service does not support REFRESH_TOKEN).")
 TOKEN_CREATE_CLIENT_LOCKED = _action(
     "A109306", "The client (ID = {client_id}) is locked; no token is created for it.")
 ID_TOKEN_REISSUED = _action("A346001", "A new ID token was issued with the refreshed tokens.")

@@ -219,7 +219,7 @@ def mint_for(service: ServiceRecord, ports, order: TokenOrder) -> MintedTokens:
     """Mint the tokens of `order`; the access token is an RFC 9068 JWT when the service sets
     `accessTokenSignAlg`, an opaque random value otherwise (only its digest is stored)."""
     alg = service.document.get("accessTokenSignAlg")
-    if alg and alg != "NONE":
+    if alg and alg != "NONE" and order.access_value is None:   # a caller-chosen value wins
         order = replace(order, access_value=_jwt_access_token(service, ports, order, alg))
     return mint(order, ports.now_ms)
 

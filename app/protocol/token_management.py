@@ -1,6 +1,7 @@
 """Token management APIs (reference §2.3): create, revoke, delete and list access tokens on the
 service's behalf, outside any OAuth flow."""
 
+import re
 from dataclasses import dataclass, replace
 from types import SimpleNamespace
 
@@ -31,15 +32,23 @@ class TokenCreateRequest:
     access_seconds: int
     refresh_seconds: int
     persistent: bool
+    access_value: str | None = None    # reference §2.3: values the caller chose
+    refresh_value: str | None = None
+
+
+class _NoConflict(Exception):
+    """Stands for a storage conflict when the caller has no such error to report."""
 
 
 async def create_token(body: dict, service: ServiceRecord, clients, tokens, now_ms: int,
-                       signing_key=None) -> ActionResult:
+                       signing_key=None, conflict: type[Exception] = _NoConflict) -> ActionResult:
+    """`conflict` is the error the token store raises for a value already in use."""
     try:
         request = _decode(body)
         client = await clients.get(service.api_key, request.client_id)
         _check(request, client)
-        ports = SimpleNamespace(tokens=tokens, now_ms=now_ms, signing_key=signing_key)
+        ports = SimpleNamespace(tokens=tokens, now_ms=now_ms, signing_key=signing_key,
+                                conflict=conflict)
         return await _issue(request, service, client, ports)
     except ActionFailure as failure:
         return failure.result()
@@ -59,7 +68,28 @@ def _decode(body: dict) -> TokenCreateRequest:
         properties=_properties(body.get("properties")),
         access_seconds=_integer("accessTokenDuration", body.get("accessTokenDuration") or 0),
         refresh_seconds=_integer("refreshTokenDuration", body.get("refreshTokenDuration") or 0),
-        persistent=body.get("accessTokenPersistent") is True)
+        persistent=body.get("accessTokenPersistent") is True,
+        access_value=_chosen_value("accessToken", body.get("accessToken")),
+        refresh_value=_chosen_value("refreshToken", body.get("refreshToken")))
+
+
+# RFC 6750 §2.1 b64token, so that the value works in an Authorization header.
+_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*", re.ASCII)
+MIN_CHOSEN_LENGTH, MAX_CHOSEN_LENGTH = 32, 1024
+
+
+def _chosen_value(key: str, value) -> str | None:
+    """A token value chosen by the caller: a b64token long enough not to be guessed."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not _B64TOKEN.fullmatch(value):
+        raise ActionFailure("BAD_REQUEST", rc.TOKEN_CREATE_VALUE_INVALID, key=key,
+                            reason="it is not a b64token (RFC 6750 §2.1)")
+    if not MIN_CHOSEN_LENGTH <= len(value) <= MAX_CHOSEN_LENGTH:
+        raise ActionFailure("BAD_REQUEST", rc.TOKEN_CREATE_VALUE_INVALID, key=key,
+                            reason=f"its length {len(value)} is not between "
+                                   f"{MIN_CHOSEN_LENGTH} and {MAX_CHOSEN_LENGTH}")
+    return value
 
 
 def _integer(key: str, value) -> int:
@@ -104,6 +134,9 @@ async def _issue(request: TokenCreateRequest, service: ServiceRecord, client,
     document = service.document
     with_refresh = (request.grant_type in REFRESHABLE_GRANTS
                     and "REFRESH_TOKEN" in document.get("supportedGrantTypes", []))
+    if request.refresh_value and not with_refresh:
+        raise ActionFailure("BAD_REQUEST", rc.TOKEN_CREATE_REFRESH_NOT_ISSUED,
+                            grant_type=request.grant_type)
     order = TokenOrder(
         service_api_key=service.api_key, client_id=client.client_id, subject=request.subject,
         grant_type=request.grant_type, scopes=request.scopes,
@@ -112,9 +145,16 @@ async def _issue(request: TokenCreateRequest, service: ServiceRecord, client,
                                           request.scopes, request.access_seconds),
         refresh_seconds=effective_duration("refresh_token", document, client.document,
                                            request.scopes, request.refresh_seconds),
-        with_refresh=with_refresh, persistent=request.persistent)
+        with_refresh=with_refresh, persistent=request.persistent,
+        access_value=request.access_value, refresh_value=request.refresh_value)
     minted = mint_for(service, ports, order)
-    await ports.tokens.store(minted.access, minted.refresh)
+    try:
+        await ports.tokens.store(minted.access, minted.refresh)
+    except ports.conflict:   # only a caller-chosen value can collide
+        chosen = [key for key, value in (("accessToken", request.access_value),
+                                          ("refreshToken", request.refresh_value)) if value]
+        key = "' or '".join(chosen)
+        raise ActionFailure("BAD_REQUEST", rc.TOKEN_CREATE_VALUE_IN_USE, key=key) from None
     return ActionResult("OK", rc.TOKEN_CREATED,
                         {"grant_type": request.grant_type, "client_id": client.client_id},
                         members=_created_members(request, minted, now_ms))
@@ -133,7 +173,9 @@ def _created_members(request: TokenCreateRequest, minted, now_ms: int) -> dict:
         "refreshToken": minted.refresh_token,
         "properties": request.properties,
         "tokenId": minted.access.digest,
-        "jwtAccessToken": minted.access_token if minted.access_token.count(".") == 2 else None,
+        # a JWT only when Tessera minted one: a caller-chosen value is returned as it is
+        "jwtAccessToken": (minted.access_token if request.access_value is None
+                           and minted.access_token.count(".") == 2 else None),
         "refreshTokenScopes": request.scopes if minted.refresh else None,
     }
 

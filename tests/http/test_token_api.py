@@ -1,5 +1,7 @@
 """Token management (reference §2.3) and introspection (§2.4) over HTTP, on both databases."""
 
+import hashlib
+
 import pytest
 
 from tests.support import OWNER, basic
@@ -192,3 +194,60 @@ async def test_token_update_refusals(sqlite_node, members, action, code):
     result = (await sqlite_node.http.post("/api/auth/token/update", headers=auth,
                                           json=members)).json()
     assert (result["action"], result["resultCode"]) == (action, code)
+
+
+CHOSEN_ACCESS = "chosen-access-token.0123456789abcdefghijklmnopqrstuvwxyz"
+CHOSEN_REFRESH = "chosen-refresh-token~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+async def test_create_uses_the_values_the_caller_chose(node):
+    """Reference §2.3: `accessToken` / `refreshToken` of /auth/token/create are the values of
+    the new tokens; they work like minted ones and are stored as digests only."""
+    service, auth, client = await service_with_client(node)
+    created = await create(node, auth, grantType="AUTHORIZATION_CODE",
+                           clientId=client["clientId"], subject="alice", scopes=["read"],
+                           accessToken=CHOSEN_ACCESS, refreshToken=CHOSEN_REFRESH)
+    assert (created["action"], created["accessToken"]) == ("OK", CHOSEN_ACCESS)
+    assert created["refreshToken"] == CHOSEN_REFRESH and created["jwtAccessToken"] is None
+    result = await introspect(node, auth, token=CHOSEN_ACCESS, scopes=["read"])
+    assert (result["action"], result["subject"]) == ("OK", "alice")
+    again = await create(node, auth, grantType="AUTHORIZATION_CODE",
+                         clientId=client["clientId"], subject="bob", accessToken=CHOSEN_ACCESS)
+    assert (again["action"], again["resultCode"]) == ("BAD_REQUEST", "A109207")
+    assert "'accessToken'" in again["resultMessage"]
+    still = await introspect(node, auth, token=CHOSEN_ACCESS)
+    assert still["subject"] == "alice"          # the first token is untouched
+    tokens = node.started.context.storage.tokens
+    [record] = (await tokens.page(service["apiKey"], None, None, 0, 10)).items
+    assert record.digest == hashlib.sha256(CHOSEN_ACCESS.encode()).hexdigest()
+    assert CHOSEN_ACCESS not in repr(record) and CHOSEN_REFRESH not in repr(record)
+
+
+async def test_a_chosen_value_wins_over_a_jwt_access_token(sqlite_node):
+    _service, auth, client = await service_with_client(sqlite_node, accessTokenSignAlg="ES256")
+    minted = await create(sqlite_node, auth, grantType="CLIENT_CREDENTIALS",
+                          clientId=client["clientId"])
+    assert minted["jwtAccessToken"] == minted["accessToken"]
+    assert minted["accessToken"].count(".") == 2
+    chosen = await create(sqlite_node, auth, grantType="CLIENT_CREDENTIALS",
+                          clientId=client["clientId"], accessToken=CHOSEN_ACCESS)
+    assert chosen["accessToken"] == CHOSEN_ACCESS and chosen["jwtAccessToken"] is None
+
+
+@pytest.mark.parametrize(("members", "code", "named"), [
+    ({"accessToken": "short"}, "A109205", "accessToken"),
+    ({"accessToken": "has spaces " * 4}, "A109205", "accessToken"),
+    ({"accessToken": 12345}, "A109205", "accessToken"),
+    ({"refreshToken": "x" * 2000}, "A109205", "refreshToken"),
+    ({"grantType": "CLIENT_CREDENTIALS", "refreshToken": CHOSEN_REFRESH}, "A109208",
+     "CLIENT_CREDENTIALS"),
+], ids=["too-short", "not-b64token", "not-a-string", "too-long", "refresh-not-issued"])
+async def test_a_bad_chosen_value_is_refused_and_nothing_is_stored(sqlite_node, members, code,
+                                                                   named):
+    service, auth, client = await service_with_client(sqlite_node)
+    body = {"grantType": "AUTHORIZATION_CODE", "subject": "alice", **members}
+    result = await create(sqlite_node, auth, clientId=client["clientId"], **body)
+    assert (result["action"], result["resultCode"]) == ("BAD_REQUEST", code)
+    assert named in result["resultMessage"]
+    tokens = sqlite_node.started.context.storage.tokens
+    assert (await tokens.page(service["apiKey"], None, None, 0, 10)).items == []
