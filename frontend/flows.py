@@ -24,7 +24,8 @@ MAX_OPEN = 8             # per browser; the oldest are forgotten
 def open_flow(ticket: str) -> str:
     flow_id = secrets.token_urlsafe(12)
     _changes()[flow_id] = Flow(ticket, csrf=secrets.token_urlsafe(24))
-    for stale in _open_ids()[: max(0, len(_open_ids()) - MAX_OPEN + 1)]:
+    open_ids = _open_ids()
+    for stale in open_ids[: max(0, len(open_ids) - MAX_OPEN + 1)]:
         _changes()[stale] = None
     return flow_id
 
@@ -34,8 +35,8 @@ def flow(flow_id: str | None) -> Flow | None:
         return None
     if flow_id in _changes():
         return _changes()[flow_id]
-    value = request.cookies.get(COOKIE_PREFIX + flow_id)
-    return Flow(**_serializer().loads(value, max_age=LIFETIME)) if _valid(value) else None
+    loaded = _load(request.cookies.get(COOKIE_PREFIX + flow_id))
+    return Flow(**loaded[0]) if loaded else None
 
 
 def save_flow(flow_id: str, state: Flow) -> None:
@@ -71,20 +72,21 @@ def _open_ids() -> list[str]:
     """This browser's open flows, oldest first (by the time their cookie was signed)."""
     found = []
     for name, value in request.cookies.items():
-        if name.startswith(COOKIE_PREFIX) and _valid(value):
-            _, signed_at = _serializer().loads(value, max_age=LIFETIME, return_timestamp=True)
-            found.append((signed_at, name[len(COOKIE_PREFIX):]))
+        loaded = _load(value) if name.startswith(COOKIE_PREFIX) else None
+        if loaded:
+            found.append((loaded[1], name[len(COOKIE_PREFIX):]))
     return [flow_id for _, flow_id in sorted(found)]
 
 
-def _valid(value: str | None) -> bool:
+def _load(value: str | None):
+    """(the flow's fields, when they were signed) from a cookie value; None if it is missing,
+    forged or older than LIFETIME."""
     if not value:
-        return False
+        return None
     try:
-        _serializer().loads(value, max_age=LIFETIME)
+        return _serializer().loads(value, max_age=LIFETIME, return_timestamp=True)
     except (BadSignature, TypeError, ValueError):
-        return False
-    return True
+        return None
 
 
 def _serializer() -> URLSafeTimedSerializer:

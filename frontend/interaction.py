@@ -133,8 +133,9 @@ def silent_failure(request: PendingRequest, login: Login | None, now: int,
         return "EXCEEDS_MAX_AGE"
     if request.subject and login.subject != request.subject:
         return "DIFFERENT_SUBJECT"
-    if unsatisfiable(request):
-        return unsatisfiable(request)
+    unmet = unsatisfiable(request)
+    if unmet:
+        return unmet
     if not consented:
         return "CONSENT_REQUIRED"
     return None

@@ -73,8 +73,9 @@ async def authorize():
 
 async def _start_interaction(result: dict):
     details = PendingRequest.from_response(result)
-    if unsatisfiable(details):
-        return await _fail(result["ticket"], unsatisfiable(details))
+    failure = unsatisfiable(details)
+    if failure:
+        return await _fail(result["ticket"], failure)
     update = await parts().tessera.ticket_update(result["ticket"], json.dumps(details.to_dict()))
     if update.get("action") != "OK":
         raise TesseraError("/auth/authorization/ticket/update", 200, str(update.get("action")))
